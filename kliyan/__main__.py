@@ -1,0 +1,3 @@
+from kliyan.cli import main
+
+main()

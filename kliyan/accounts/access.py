@@ -1,0 +1,57 @@
+"""Who may do what. Every page and endpoint asks `can(user, permission)` or calls `require`.
+
+The matrix is written for people in docs/permissions.md; keep the two in step.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from kliyan.accounts.models import Role
+from kliyan.core.errors import AccessDenied
+
+
+class Perm(StrEnum):
+    VIEW_CUSTOMERS = "customers.view"          # contacts, companies, timeline, tasks
+    EDIT_CUSTOMERS = "customers.edit"          # create and change contacts and companies
+    LOG_INTERACTIONS = "interactions.log"      # interactions, notes, tasks, consent
+    ARCHIVE_CUSTOMERS = "customers.archive"    # archive and restore
+    DELETE_CUSTOMERS = "customers.delete"      # delete for good (erasure requests)
+    VIEW_AUDIT = "audit.view"                  # audit entries of a contact, and the log
+    MANAGE_CUSTOM_FIELDS = "customfields.manage"
+    MANAGE_SETTINGS = "settings.manage"        # organisation settings
+    MANAGE_USERS = "users.manage"              # users and other people's tokens
+    USE_API_TOKENS = "tokens.own"              # create one's own API tokens
+
+
+_VIEWER = {Perm.VIEW_CUSTOMERS}
+_AGENT = _VIEWER | {Perm.EDIT_CUSTOMERS, Perm.LOG_INTERACTIONS, Perm.USE_API_TOKENS}
+_MANAGER = _AGENT | {Perm.ARCHIVE_CUSTOMERS, Perm.VIEW_AUDIT, Perm.MANAGE_CUSTOM_FIELDS}
+_ADMIN = set(Perm)
+
+ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
+    Role.VIEWER: frozenset(_VIEWER),
+    Role.AGENT: frozenset(_AGENT),
+    Role.MANAGER: frozenset(_MANAGER),
+    Role.ADMIN: frozenset(_ADMIN),
+}
+
+
+def permissions_of(user: Any) -> frozenset[Perm]:
+    """Return what `user` may do; nothing for anonymous or inactive users."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    if user.is_superuser:
+        return ROLE_PERMISSIONS[Role.ADMIN]
+    return ROLE_PERMISSIONS.get(user.role, frozenset())
+
+
+def can(user: Any, perm: Perm) -> bool:
+    return perm in permissions_of(user)
+
+
+def require(user: Any, perm: Perm) -> None:
+    """Raise AccessDenied unless `user` has `perm`."""
+    if not can(user, perm):
+        raise AccessDenied()

@@ -1,0 +1,11 @@
+from django.urls import include, path
+
+from kliyan.config.api import api
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("", include("kliyan.core.urls")),
+    path("accounts/", include("kliyan.accounts.urls")),
+    path("contacts/", include("kliyan.contacts.urls")),
+    path("", include("kliyan.interactions.urls")),
+]

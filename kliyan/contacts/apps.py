@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ContactsConfig(AppConfig):
+    name = "kliyan.contacts"
+    label = "contacts"
+    verbose_name = _("Contacts")
+
+    def ready(self) -> None:
+        from kliyan.contacts import timeline
+
+        timeline.register()

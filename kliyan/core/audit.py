@@ -1,0 +1,111 @@
+"""Write audit entries. Every service that changes customer data calls `record`.
+
+Signal-based audit would miss bulk writes and `QuerySet.update()`, so the services write
+their own entries (in the same transaction as the change) and bulk paths call
+`record_many`.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import decimal
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
+
+from kliyan.core.models import AuditAction, AuditEntry
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    via: str = ""
+    ip_address: str | None = None
+
+
+_context: contextvars.ContextVar[AuditContext] = contextvars.ContextVar("kliyan_audit", default=AuditContext())
+
+
+@contextmanager
+def audit_context(*, via: str, ip_address: str | None = None) -> Iterator[None]:
+    """Tag every entry written inside the block with where the change came from."""
+    token = _context.set(AuditContext(via=via, ip_address=ip_address))
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, list | tuple):
+        return [_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    return value
+
+
+def snapshot(instance: models.Model, fields: Iterable[str] | None = None) -> dict[str, Any]:
+    """Return the JSON-able values of `instance`'s concrete fields (foreign keys as ids)."""
+    names = list(fields) if fields is not None else [
+        f.attname for f in instance._meta.concrete_fields if f.name not in {"search_text"}
+    ]
+    return {name: _json_value(getattr(instance, name)) for name in names}
+
+
+def object_type(instance: models.Model) -> str:
+    return f"{instance._meta.app_label}.{instance._meta.model_name}"
+
+
+def _actor_fields(actor: Any) -> dict[str, Any]:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return {"actor": None, "actor_label": ""}
+    return {"actor": actor, "actor_label": actor.get_username()}
+
+
+def record(
+    *,
+    actor: Any,
+    action: AuditAction | str,
+    instance: models.Model | None = None,
+    object_type_label: str = "",
+    object_id: str = "",
+    label: str = "",
+    contact_id: int | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Write one audit entry; call it inside the transaction that made the change."""
+    context = _context.get()
+    return AuditEntry.objects.create(
+        **_actor_fields(actor),
+        action=action,
+        object_type=object_type(instance) if instance is not None else object_type_label,
+        object_id=str(instance.pk) if instance is not None else object_id,
+        object_label=(label or (str(instance) if instance is not None else ""))[:255],
+        contact_id=contact_id,
+        before=_json_value(before) if before is not None else None,
+        after=_json_value(after) if after is not None else None,
+        ip_address=context.ip_address,
+        via=context.via,
+    )
+
+
+def record_many(entries: Iterable[AuditEntry]) -> None:
+    """Write many entries in one statement (bulk paths: imports, merges, demo data)."""
+    context = _context.get()
+    batch = []
+    for entry in entries:
+        entry.via = entry.via or context.via
+        entry.ip_address = entry.ip_address or context.ip_address
+        batch.append(entry)
+    AuditEntry.objects.bulk_create(batch, batch_size=1000)

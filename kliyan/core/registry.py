@@ -1,0 +1,89 @@
+"""Places other apps contribute to without the contacts app importing them.
+
+- Timeline sources: each returns the newest entries of its kind for a contact; the
+  contact page and the API merge them into one timeline, newest first.
+- Contact panels: boxes on the contact 360° page (later: orders, tickets, loyalty).
+
+Apps register in their AppConfig.ready().
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One thing that happened with a contact, in a shape every renderer understands."""
+
+    kind: str  # "interaction", "note", "task", "consent", later "order", "ticket", …
+    id: int
+    at: dt.datetime
+    title: str
+    body: str = ""
+    actor: str = ""
+    channel: str = ""
+    icon: str = "dot"
+    url: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+TimelineSource = Callable[[int, int, dt.datetime | None], Iterable[TimelineEntry]]
+
+
+@dataclass(frozen=True)
+class ContactPanel:
+    """A box on the contact page: a template and the function that fills its context."""
+
+    name: str
+    template: str
+    context: Callable[[Any, Any], dict[str, Any]]  # (request, contact) -> context
+    order: int = 100
+
+
+_timeline_sources: dict[str, TimelineSource] = {}
+_contact_panels: dict[str, ContactPanel] = {}
+
+
+def register_timeline_source(kind: str, source: TimelineSource) -> None:
+    """Add (or replace) the source of timeline entries of `kind`."""
+    _timeline_sources[kind] = source
+
+
+def register_contact_panel(panel: ContactPanel) -> None:
+    """Add (or replace) a panel on the contact page."""
+    _contact_panels[panel.name] = panel
+
+
+def timeline_kinds() -> list[str]:
+    return sorted(_timeline_sources)
+
+
+def contact_timeline(
+    contact_id: int,
+    *,
+    limit: int = 50,
+    before: dt.datetime | None = None,
+    kinds: Iterable[str] | None = None,
+) -> list[TimelineEntry]:
+    """Return up to `limit` entries for the contact, newest first, older than `before`.
+
+    Each source returns at most `limit` entries already sorted newest first, so one query
+    per source is enough and the merge never loads more than kinds × limit rows.
+    """
+    wanted = set(kinds) if kinds else set(_timeline_sources)
+    streams = [
+        list(source(contact_id, limit, before))
+        for kind, source in sorted(_timeline_sources.items())
+        if kind in wanted
+    ]
+    merged = heapq.merge(*streams, key=lambda e: (e.at, e.id), reverse=True)
+    return [entry for _, entry in zip(range(limit), merged)]
+
+
+def contact_panels() -> list[ContactPanel]:
+    return sorted(_contact_panels.values(), key=lambda p: (p.order, p.name))
