@@ -1,3 +1,5 @@
+"""`python -m kliyan` runs the `kliyan` command."""
+
 from kliyan.cli import main
 
-main()
+raise SystemExit(main())

@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kliyan.accounts.models import ApiToken, Role, TokenScope, User
-from kliyan.core.audit import record
+from kliyan.core.audit import record, snapshot
+from kliyan.core.choices import Language
 from kliyan.core.errors import FieldErrors, NotFound
 from kliyan.core.models import AuditAction
 
@@ -104,3 +105,51 @@ def token_authenticate(raw: str) -> ApiToken | None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
+
+
+USER_FIELDS = ("first_name", "last_name", "email", "role", "language", "is_active")
+
+
+@transaction.atomic
+def user_update(*, actor: User, user_id: int, data: dict[str, object]) -> User:
+    """Change a user's name, e-mail, role, language or active flag; audited.
+
+    The last active admin can be neither demoted nor deactivated, so the installation
+    always keeps someone who can manage it.
+    """
+    user = User.objects.select_for_update().filter(pk=user_id).first()
+    if user is None:
+        raise NotFound()
+    values = {name: data[name] for name in USER_FIELDS if name in data}
+    errors = FieldErrors()
+    if "role" in values and values["role"] not in Role.values:
+        errors.add("role", _("Unknown role."))
+    if "language" in values and values["language"] not in {"", *Language.values}:
+        errors.add("language", _("Choose a language from the list."))
+    if "email" in values:
+        values["email"] = str(values["email"]).strip().lower()
+    if "is_active" in values:
+        values["is_active"] = bool(values["is_active"])
+    stays_admin = values.get("role", user.role) == Role.ADMIN and values.get("is_active", user.is_active)
+    if user.role == Role.ADMIN and user.is_active and not stays_admin and _is_last_admin(user):
+        errors.add("role" if "role" in values and values["role"] != Role.ADMIN else "is_active",
+                   _("This is the last active admin; make someone else an admin first."))
+    errors.raise_if_any()
+    before = snapshot(user, USER_FIELDS)
+    for name, value in values.items():
+        setattr(user, name, value)
+    user.is_staff = user.is_superuser = user.role == Role.ADMIN
+    after = snapshot(user, USER_FIELDS)
+    changed = [name for name in USER_FIELDS if before[name] != after[name]]
+    if not changed:
+        return user
+    user.save()
+    record(
+        actor=actor, action=AuditAction.UPDATE, instance=user,
+        before={name: before[name] for name in changed}, after={name: after[name] for name in changed},
+    )
+    return user
+
+
+def _is_last_admin(user: User) -> bool:
+    return not User.objects.filter(role=Role.ADMIN, is_active=True).exclude(pk=user.pk).exists()

@@ -3,19 +3,53 @@
 from __future__ import annotations
 
 from django.db import connection
-from ninja import NinjaAPI, Schema
+from django.utils.translation import gettext as _
+from ninja import Router, Schema
 
-from kliyan.core.api_errors import install_problem_handlers
+from kliyan.accounts.api import router as accounts_router
+from kliyan.contacts.api import router as contacts_router
+from kliyan.core.api_auth import api_auth
+from kliyan.core.api_errors import ProblemAPI, install_problem_handlers
+from kliyan.core.errors import NotFound
+from kliyan.core.idempotency import claim_key, store_answer
+from kliyan.interactions.api import router as interactions_router
 
-api = NinjaAPI(
+api = ProblemAPI(
     title="Kliyan API",
     version="1",
-    description="The customer database and its cross-channel timeline. Errors are RFC 9457 problem details.",
+    description=(
+        "The customer database and its cross-channel timeline.\n\n"
+        "Authenticate with `Authorization: Bearer <token>` (a read token may only read) or, from the browser, "
+        "the session cookie plus the `X-CSRFToken` header on writes. Lists are paged with `cursor`/`next_cursor` "
+        "and accept `updated_since` for syncing. Send `Idempotency-Key` on a POST to make retries safe: a repeat "
+        "of the same request replays the first answer (header `Idempotent-Replayed: true`). "
+        "Errors are RFC 9457 problem details (`application/problem+json`) naming each bad field."
+    ),
     docs_url="/docs",
     openapi_url="/openapi.json",
     urls_namespace="api-v1",
+    auth=api_auth(),
 )
 install_problem_handlers(api)
+# Every POST honours Idempotency-Key: the claim is made once the caller is known and the
+# body valid; the answer is stored once it is rendered.
+api.add_decorator(claim_key, mode="operation")
+api.add_decorator(store_answer, mode="view")
+api.add_router("", contacts_router)
+api.add_router("", interactions_router)
+api.add_router("", accounts_router)
+
+# Last, so it only answers what no endpoint matched (e.g. /contacts/abc): in the API's
+# error format, not the HTML "page not found".
+unmatched = Router()
+
+
+@unmatched.api_operation(["GET", "POST", "PUT", "PATCH", "DELETE"], "/{path:rest}", auth=None, include_in_schema=False)
+def not_found(request, rest: str) -> None:
+    raise NotFound(_("There is no API endpoint at this address."))
+
+
+api.add_router("", unmatched)
 
 
 class Health(Schema):

@@ -2,7 +2,7 @@
 
 Everything a deployment changes is an environment variable (see docs/configuration.md):
 KLIYAN_DATA_DIR, DATABASE_URL, KLIYAN_DEBUG, KLIYAN_ALLOWED_HOSTS, KLIYAN_HTTPS,
-KLIYAN_SECRET_KEY, KLIYAN_EMAIL_URL, KLIYAN_TASKS.
+KLIYAN_SECRET_KEY, KLIYAN_EMAIL_*, KLIYAN_TASKS.
 """
 
 from __future__ import annotations

@@ -10,8 +10,10 @@ from django.db.models import Prefetch, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from kliyan.contacts.models import Address, Company, Consent, Contact, EmailAddress, PhoneNumber
-from kliyan.contacts.search import fts_match_sql, phone_query_key, query_terms
+from kliyan.contacts.choices import ConsentChannel
+from kliyan.contacts.models import Address, Company, Consent, ConsentEvent, Contact, EmailAddress, PhoneNumber
+from kliyan.contacts.search import MIN_PHONE_DIGITS, contact_match_sql, newest_contact_ids, query_terms
+from kliyan.core.models import AuditEntry
 from kliyan.core.pagination import Page, keyset_page
 from kliyan.core.phones import lookup_keys
 
@@ -42,14 +44,10 @@ class ContactFilters:
 
 def contact_ids_matching(query: str) -> QuerySet | RawSQL | None:
     """Return an id subquery for a search box query, or None when the query is empty."""
-    key = phone_query_key(query)
-    if key:
-        return PhoneNumber.objects.filter(caller_key=key, contact__isnull=False).values("contact_id")
-    terms = query_terms(query)
-    if not terms:
+    match = contact_match_sql(query)
+    if match is None:
         return None
-    sql, params = fts_match_sql(terms)
-    return RawSQL(sql, params)
+    return RawSQL(*match)
 
 
 def filter_contacts(filters: ContactFilters) -> QuerySet[Contact]:
@@ -80,22 +78,78 @@ def filter_contacts(filters: ContactFilters) -> QuerySet[Contact]:
     return qs
 
 
-def contact_page(filters: ContactFilters, *, cursor: str | None, size: int) -> Page[Contact]:
+def contact_page(filters: ContactFilters, *, cursor: str | None, size: int, with_tags: bool = True) -> Page[Contact]:
     """Return one page of contacts for the list page and the API, with what a row shows."""
     ordering = CONTACT_SORTS.get(filters.sort, CONTACT_SORTS["name"])
-    qs = filter_contacts(filters).select_related("company", "owner").prefetch_related("tags")
+    qs = filter_contacts(filters).select_related("company", "owner")
+    if with_tags:
+        qs = qs.prefetch_related("tags")
     return keyset_page(qs, ordering=ordering, cursor=cursor, size=size)
 
 
+@dataclass
+class ContactDetails:
+    """A contact's e-mails, phones, addresses, tags, interests and referrer, as plain values."""
+
+    emails: list[dict[str, Any]] = field(default_factory=list)
+    phones: list[dict[str, Any]] = field(default_factory=list)
+    addresses: list[dict[str, Any]] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    interests: list[str] = field(default_factory=list)
+    referred_by: dict[str, Any] | None = None
+
+
+def contact_details(contacts: list[Contact]) -> dict[int, ContactDetails]:
+    """Read the details of `contacts` in six queries, whatever their number.
+
+    Values rather than model instances: a page of 50 contacts builds no ~600 objects whose
+    caches point back at their contact, which made the API list slow twice over (building
+    them, then the garbage collector walking the cycles).
+    """
+    ids = [c.pk for c in contacts]
+    details = {pk: ContactDetails() for pk in ids}
+    primary_first = ("-is_primary", "id")
+    for row in EmailAddress.objects.filter(contact_id__in=ids).order_by(*primary_first).values(
+        "contact_id", "email", "kind", "is_primary"
+    ):
+        details[row.pop("contact_id")].emails.append(row)
+    for row in PhoneNumber.objects.filter(contact_id__in=ids).order_by(*primary_first).values(
+        "contact_id", "e164", "kind", "is_primary"
+    ):
+        details[row.pop("contact_id")].phones.append(
+            {"number": row["e164"], "kind": row["kind"], "is_primary": row["is_primary"]}
+        )
+    for row in Address.objects.filter(contact_id__in=ids).order_by(*primary_first).values(
+        "contact_id", "kind", "street", "street2", "city", "region", "postal_code", "country", "is_primary"
+    ):
+        details[row.pop("contact_id")].addresses.append(row)
+    for contact_id, name in Contact.tags.through.objects.filter(contact_id__in=ids).values_list("contact_id", "tag__name"):
+        details[contact_id].tags.append(name)
+    for contact_id, name in Contact.interests.through.objects.filter(contact_id__in=ids).values_list(
+        "contact_id", "interest__name"
+    ):
+        details[contact_id].interests.append(name)
+    referrers = {c.referred_by_id for c in contacts if c.referred_by_id}
+    names = dict(Contact.objects.filter(pk__in=referrers).values_list("id", "display_name")) if referrers else {}
+    for contact in contacts:
+        item = details[contact.pk]
+        item.tags.sort()
+        item.interests.sort()
+        if contact.referred_by_id in names:
+            item.referred_by = {"id": contact.referred_by_id, "name": names[contact.referred_by_id]}
+    return details
+
+
 def search_contacts(query: str, *, limit: int = 20, include_archived: bool = False) -> list[Contact]:
-    """Return up to `limit` contacts matching the search box query."""
-    ids = contact_ids_matching(query)
-    if ids is None:
+    """Return up to `limit` contacts matching the search box query, newest first."""
+    ids = newest_contact_ids(query, limit=limit, include_archived=include_archived)
+    if not ids:
         return []
-    qs = Contact.objects.filter(id__in=ids).select_related("company")
-    if not include_archived:
-        qs = qs.filter(archived_at__isnull=True)
-    return list(qs.order_by("-id")[:limit])
+    found = Contact.objects.filter(id__in=ids).select_related("company").order_by().in_bulk()
+    return [found[i] for i in ids if i in found]
+
+
+CALLER_ROWS = 200
 
 
 @dataclass
@@ -103,31 +157,37 @@ class CallerMatch:
     contacts: list[Contact]
     companies: list[Company]
     e164: str | None
+    # Archived contacts with this number: not offered as the caller, but worth showing
+    # ("restore?") so an agent does not create the same person again.
+    archived_contacts: list[Contact] = field(default_factory=list)
 
 
 def caller_id(raw_number: str, *, limit: int = 10) -> CallerMatch:
     """Return who is calling from `raw_number`, typed or sent in any format.
 
     Numbers equal in E.164 come first; numbers that only share the last 8 digits (a
-    local number stored without its country code, say) follow.
+    local number stored without its country code, say) follow. Archived contacts are
+    kept apart in `archived_contacts`, in the same order.
     """
     e164, key = lookup_keys(raw_number)
-    if len(key) < 6:
+    if len(key) < MIN_PHONE_DIGITS:
         return CallerMatch(contacts=[], companies=[], e164=e164)
+    # A shared switchboard number may sit on many records; the screen pop needs the first few.
+    # .order_by() drops the models' default ordering: a sort, and ORM work, that is not needed here.
     rows = list(
-        PhoneNumber.objects.filter(caller_key=key).values_list("contact_id", "company_id", "e164")[: limit * 4]
+        PhoneNumber.objects.filter(caller_key=key).order_by().values_list("contact_id", "company_id", "e164", "id")[:CALLER_ROWS]
     )
-    def rank(row: tuple[int | None, int | None, str]) -> int:
-        return 0 if e164 and row[2] == e164 else 1
-    rows.sort(key=rank)
-    contact_ids = list(dict.fromkeys(r[0] for r in rows if r[0]))[:limit]
+    rows.sort(key=lambda row: (0 if e164 and row[2] == e164 else 1, row[3]))
+    contact_ids = list(dict.fromkeys(r[0] for r in rows if r[0]))
     company_ids = list(dict.fromkeys(r[1] for r in rows if r[1]))[:limit]
-    contacts = {c.pk: c for c in Contact.objects.filter(pk__in=contact_ids, archived_at__isnull=True).select_related("company")}
-    companies = {c.pk: c for c in Company.objects.filter(pk__in=company_ids, archived_at__isnull=True)}
+    contacts = Contact.objects.filter(pk__in=contact_ids).select_related("company").order_by().in_bulk() if contact_ids else {}
+    companies = Company.objects.filter(pk__in=company_ids, archived_at__isnull=True).order_by().in_bulk() if company_ids else {}
+    ordered = [contacts[i] for i in contact_ids if i in contacts]
     return CallerMatch(
-        contacts=[contacts[i] for i in contact_ids if i in contacts],
+        contacts=[c for c in ordered if c.archived_at is None][:limit],
         companies=[companies[i] for i in company_ids if i in companies],
         e164=e164,
+        archived_contacts=[c for c in ordered if c.archived_at is not None][:limit],
     )
 
 
@@ -183,3 +243,48 @@ def birthdays_on(day: dt.date | None = None) -> QuerySet[Contact]:
 
 def _is_leap(year: int) -> bool:
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def consent_history(contact_id: int, *, limit: int = 50) -> list[ConsentEvent]:
+    """Return the contact's latest consent changes, newest first, with who recorded them."""
+    return list(
+        ConsentEvent.objects.filter(contact_id=contact_id).select_related("recorded_by").order_by("-at", "-id")[:limit]
+    )
+
+
+@dataclass
+class ConsentRow:
+    channel: str
+    label: str
+    status: str  # "granted", "withdrawn" or "" (never asked)
+    latest: ConsentEvent | None
+
+
+def consent_overview(contact: Contact, history: list[ConsentEvent]) -> list[ConsentRow]:
+    """Return one row per channel: the current state and the change that set it.
+
+    `contact.consents` should be prefetched (contact_for_page does); `history` is
+    consent_history(), whose newest event per channel is the one that set the state.
+    """
+    current = {consent.channel: consent.status for consent in contact.consents.all()}
+    latest: dict[str, ConsentEvent] = {}
+    for event in history:
+        latest.setdefault(event.channel, event)
+    return [
+        ConsentRow(channel=value, label=str(label), status=current.get(value, ""), latest=latest.get(value))
+        for value, label in ConsentChannel.choices
+    ]
+
+
+def contact_audit_entries(contact_id: int, *, limit: int = 10) -> list[AuditEntry]:
+    """Return the newest audit entries filed against a contact (its own and its related objects')."""
+    return list(AuditEntry.objects.filter(contact_id=contact_id).order_by("-at", "-id")[:limit])
+
+
+def company_people(company_id: int, *, limit: int) -> list[Contact]:
+    """Return up to limit + 1 active people of a company (the extra one says "there are more")."""
+    return list(
+        Contact.objects.filter(company_id=company_id, archived_at__isnull=True)
+        .select_related("owner")
+        .order_by("display_name", "id")[: limit + 1]
+    )

@@ -113,3 +113,25 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} [{self.key}]"
+
+
+class ScheduledRun(models.Model):
+    """One slot of a periodic job that has been enqueued (see core.schedule).
+
+    The unique (job, slot) pair is the lock: every worker tries to insert the row for the
+    slot that just came due, and only the one whose insert wins enqueues the task, so a
+    slot runs once however many workers tick and however often they restart.
+    """
+
+    job = models.CharField(max_length=100)
+    slot = models.DateTimeField()
+    task_id = models.CharField(max_length=64, blank=True)
+    enqueued_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "slot"], name="scheduledrun_unique_slot"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job} @ {self.slot:%Y-%m-%d %H:%M}"

@@ -8,6 +8,13 @@ class InteractionsConfig(AppConfig):
     verbose_name = _("Interactions")
 
     def ready(self) -> None:
-        from kliyan.interactions import timeline
+        from kliyan.core.registry import ContactPanel, register_contact_panel
+        from kliyan.interactions import timeline, views
 
         timeline.register()
+        register_contact_panel(
+            ContactPanel(
+                name="open_tasks", template="interactions/_contact_tasks_panel.html",
+                context=views.contact_tasks_panel, order=10,
+            )
+        )

@@ -16,8 +16,10 @@ from kliyan.interactions.models import Interaction, Task
 
 
 def tasks(*, assignee_id: int | None = None, status: str = "open", contact_id: int | None = None,
-          updated_since: dt.datetime | None = None) -> QuerySet[Task]:
-    qs = Task.objects.filter(archived_at__isnull=True).select_related("contact", "company", "assignee")
+          updated_since: dt.datetime | None = None, include_archived: bool = False) -> QuerySet[Task]:
+    qs = Task.objects.select_related("contact", "company", "assignee")
+    if not include_archived:
+        qs = qs.filter(archived_at__isnull=True)
     if status in TaskStatus.values:
         qs = qs.filter(status=status)
     if assignee_id:
@@ -29,8 +31,11 @@ def tasks(*, assignee_id: int | None = None, status: str = "open", contact_id: i
     return qs
 
 
-def interactions(*, contact_id: int | None = None, channel: str = "", updated_since: dt.datetime | None = None) -> QuerySet[Interaction]:
-    qs = Interaction.objects.filter(archived_at__isnull=True).select_related("contact", "staff")
+def interactions(*, contact_id: int | None = None, channel: str = "", updated_since: dt.datetime | None = None,
+                 include_archived: bool = False) -> QuerySet[Interaction]:
+    qs = Interaction.objects.select_related("contact", "staff")
+    if not include_archived:
+        qs = qs.filter(archived_at__isnull=True)
     if contact_id:
         qs = qs.filter(contact_id=contact_id)
     if channel:

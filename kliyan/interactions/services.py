@@ -38,8 +38,14 @@ def _clean_datetime(value: Any, errors: FieldErrors, field: str) -> dt.datetime 
         if parsed is None:
             errors.add(field, _("“%(value)s” is not a date and time (use YYYY-MM-DDTHH:MM).") % {"value": value})
             return None
-    if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed)
+    try:
+        if timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed)
+        # The database stores UTC: the first and last hours of the calendar do not fit.
+        parsed.astimezone(dt.timezone.utc)
+    except OverflowError:
+        errors.add(field, _("Use a date between the years 1 and 9999."))
+        return None
     return parsed
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from kliyan.core.registry import TimelineEntry, register_timeline_source
@@ -46,6 +47,7 @@ def task_entries(contact_id: int, limit: int, before: dt.datetime | None) -> Ite
         yield TimelineEntry(
             kind="task", id=task.pk, at=task.created_at, title=_("Task: %(title)s") % {"title": task.title},
             body=task.description, actor=str(task.assignee) if task.assignee else "", icon="task",
+            url=reverse("interactions:task_edit", args=[task.pk]),
             data={"status": task.status, "status_label": str(task.get_status_display()), "due_date": task.due_date.isoformat()},
         )
 

@@ -8,15 +8,24 @@ import decimal
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from django import template
+from django.forms import BoundField
 from django.utils import timezone, translation
+from django.utils.safestring import SafeString
 
+from kliyan.core.icons import icon_svg
 from kliyan.core.phones import format_international
 
 register = template.Library()
 
 
+# CLDR's Haitian Creole data has only "basic" coverage (newer Babel releases
+# write "2026 M03 12"); Haiti writes dates and numbers the French way.
+_FORMAT_LOCALES = {"ht": "fr_HT"}
+
+
 def _locale() -> str:
-    return (translation.get_language() or "en").replace("-", "_")
+    code = (translation.get_language() or "en").replace("-", "_")
+    return _FORMAT_LOCALES.get(code, code)
 
 
 @register.filter
@@ -60,3 +69,55 @@ def kmoney(value: decimal.Decimal | None, currency: str) -> str:
 def phone(value: str) -> str:
     """Show an E.164 number in readable international form."""
     return format_international(value) if value else ""
+
+
+@register.simple_tag
+def icon(name: str, extra_class: str = "") -> SafeString:
+    """Render a named inline SVG icon (decorative: hidden from screen readers)."""
+    return icon_svg(name, extra_class)
+
+
+@register.simple_tag
+def field_input(field: BoundField) -> SafeString:
+    """Render a field's widget tied to its help and error texts for screen readers."""
+    attrs: dict[str, str] = {}
+    described_by = []
+    if field.help_text:
+        described_by.append(f"{field.auto_id}_help")
+    if field.errors:
+        described_by.append(f"{field.auto_id}_error")
+        attrs["aria-invalid"] = "true"
+    if described_by:
+        attrs["aria-describedby"] = " ".join(described_by)
+    return field.as_widget(attrs=attrs)
+
+
+# Which main-menu entry a page belongs to, from its URL name (a page may be reached from two).
+_SECTIONS: dict[tuple[str, str], str] = {
+    ("interactions", "my_day"): "my_day",
+    ("core", "settings"): "settings",
+    ("core", "audit_log"): "audit",
+    ("accounts", "user_list"): "users",
+    ("accounts", "token_list"): "tokens",
+}
+
+
+@register.simple_tag(takes_context=True)
+def nav_section(context: template.Context) -> str:
+    """Return the main-menu section of the current page ("contacts", "tasks", …)."""
+    request = context.get("request")
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return ""
+    namespace, name = match.namespace, match.url_name or ""
+    if (namespace, name) in _SECTIONS:
+        return _SECTIONS[(namespace, name)]
+    if namespace == "contacts":
+        return "companies" if name.startswith("compan") else "contacts"
+    if namespace == "interactions":
+        return "tasks" if name.startswith("task") else "contacts"
+    if namespace == "accounts" and name.startswith("user"):
+        return "users"
+    if namespace == "accounts" and name.startswith("token"):
+        return "tokens"
+    return ""

@@ -74,4 +74,4 @@ def _key(message) -> str:
 def test_each_language_activates_and_translates(code: str) -> None:
     with translation.override(code):
         assert translation.get_language() == code
-        assert translation.gettext("Contacts") != "Contacts"
+        assert translation.gettext("Companies") != "Companies"
