@@ -6,13 +6,20 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.db.models import Prefetch, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from kliyan.contacts.choices import ConsentChannel
 from kliyan.contacts.models import Address, Company, Consent, ConsentEvent, Contact, EmailAddress, PhoneNumber
-from kliyan.contacts.search import MIN_PHONE_DIGITS, contact_match_sql, newest_contact_ids, query_terms
+from kliyan.contacts.search import (
+    MIN_PHONE_DIGITS,
+    contact_match_sql,
+    newest_contact_ids,
+    postgres_capped_ids,
+    query_terms,
+)
 from kliyan.core.models import AuditEntry
 from kliyan.core.pagination import Page, keyset_page
 from kliyan.core.phones import lookup_keys
@@ -42,11 +49,16 @@ class ContactFilters:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def contact_ids_matching(query: str) -> QuerySet | RawSQL | None:
-    """Return an id subquery for a search box query, or None when the query is empty."""
+def contact_ids_matching(query: str) -> list[int] | RawSQL | None:
+    """Return the ids (or an id subquery) for a search box query, or None when the query is empty."""
     match = contact_match_sql(query)
     if match is None:
         return None
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            ids = postgres_capped_ids(cursor, *match)
+        if ids is not None:
+            return ids
     return RawSQL(*match)
 
 

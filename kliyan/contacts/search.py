@@ -102,21 +102,46 @@ def fts_match_sql(terms: list[str]) -> tuple[str, list[str]]:
     return f"SELECT id FROM contacts_contact WHERE {where}", [f"%{t}%" for t in terms]
 
 
-def _newest_fts_ids_sql(terms: list[str], *, include_archived: bool, limit: int) -> tuple[str, list]:
-    """Return SQL for the ids of the newest `limit` contacts matching every term prefix.
+# PostgreSQL: how many matches the GIN index is asked for before an ordered walk.
+POSTGRES_MATCH_CAP = 2000
+
+
+def postgres_capped_ids(cursor: object, sql: str, params: list, *, archived: str = "") -> list[int] | None:
+    """Return every id the match SQL selects, or None when there are POSTGRES_MATCH_CAP or more.
+
+    PostgreSQL cannot tell how many rows a word prefix matches (it guesses 0.5 %), so for
+    "ORDER BY <indexed column> LIMIT n" over the match it walks that index testing each
+    row: instant for "e", seconds at a million contacts for a rare name or phone fragment.
+    Asking the GIN index for a bounded set first makes the rare case fast; only a term
+    common enough to fill the set is left to the ordered walk, which then finds its rows
+    quickly.
+    """
+    cursor.execute(f"SELECT c.id FROM contacts_contact c WHERE c.id IN ({sql}){archived} LIMIT %s", [*params, POSTGRES_MATCH_CAP])
+    found = [row[0] for row in cursor.fetchall()]
+    return found if len(found) < POSTGRES_MATCH_CAP else None
+
+
+def _newest_fts_ids(cursor: object, terms: list[str], *, include_archived: bool, limit: int) -> list[int]:
+    """Return the ids of the newest `limit` contacts matching every term prefix.
 
     On SQLite the FTS5 table drives the join and hands rows over newest first, so the
     query stops after `limit` rows even when a short prefix matches half the contacts.
     """
     archived = "" if include_archived else " AND c.archived_at IS NULL"
     if connection.vendor == "sqlite":
-        return (
+        cursor.execute(
             "SELECT f.rowid FROM contacts_contact_fts f JOIN contacts_contact c ON c.id = f.rowid"
             f" WHERE contacts_contact_fts MATCH %s{archived} ORDER BY f.rowid DESC LIMIT %s",
             [" ".join(f'"{t}"*' for t in terms), limit],
         )
+        return [row[0] for row in cursor.fetchall()]
     sql, params = fts_match_sql(terms)
-    return f"SELECT c.id FROM contacts_contact c WHERE c.id IN ({sql}){archived} ORDER BY c.id DESC LIMIT %s", [*params, limit]
+    if connection.vendor == "postgresql":
+        found = postgres_capped_ids(cursor, sql, params, archived=archived)
+        if found is not None:
+            return sorted(found, reverse=True)[:limit]
+    cursor.execute(f"SELECT c.id FROM contacts_contact c WHERE c.id IN ({sql}){archived} ORDER BY c.id DESC LIMIT %s", [*params, limit])
+    return [row[0] for row in cursor.fetchall()]
 
 
 def newest_contact_ids(query: str, *, limit: int, include_archived: bool = False) -> list[int] | None:
@@ -124,23 +149,20 @@ def newest_contact_ids(query: str, *, limit: int, include_archived: bool = False
     archived = "" if include_archived else " AND c.archived_at IS NULL"
     key = phone_query_key(query)
     prefix = phone_query_prefix(query)
-    parts: list[tuple[str, list]] = []
-    if key:
-        parts.append((
-            "SELECT p.contact_id FROM contacts_phonenumber p JOIN contacts_contact c ON c.id = p.contact_id"
-            f" WHERE p.caller_key = %s{archived} ORDER BY p.contact_id DESC LIMIT %s",
-            [key, limit],
-        ))
     terms = [prefix] if prefix else ([] if key else query_terms(query))
-    if terms:
-        parts.append(_newest_fts_ids_sql(terms, include_archived=include_archived, limit=limit))
-    if not parts:
+    if not key and not terms:
         return None
     ids: set[int] = set()
     with connection.cursor() as cursor:
-        for sql, params in parts:
-            cursor.execute(sql, params)
+        if key:
+            cursor.execute(
+                "SELECT p.contact_id FROM contacts_phonenumber p JOIN contacts_contact c ON c.id = p.contact_id"
+                f" WHERE p.caller_key = %s{archived} ORDER BY p.contact_id DESC LIMIT %s",
+                [key, limit],
+            )
             ids.update(row[0] for row in cursor.fetchall())
+        if terms:
+            ids.update(_newest_fts_ids(cursor, terms, include_archived=include_archived, limit=limit))
     return sorted(ids, reverse=True)[:limit]
 
 

@@ -49,6 +49,7 @@ class Job:
 
 SCHEDULE: tuple[Job, ...] = (
     Job("queue_due_reminders", "* * * * *", "kliyan.interactions.tasks.queue_due_reminders"),
+    Job("optimize_database", "30 3 * * *", "kliyan.core.tasks.optimize_database"),
 )
 
 

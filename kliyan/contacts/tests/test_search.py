@@ -115,6 +115,19 @@ def test_search_returns_at_most_limit_newest_first(agent):
     assert [c.pk for c in found] == [c.pk for c in reversed(made)][:3]
 
 
+@pytest.mark.parametrize("cap", [2, 5, 6, 100])
+def test_newest_first_holds_whether_or_not_the_matches_fill_the_postgresql_cap(agent, monkeypatch, cap):
+    # Below the cap the matches are sorted in Python, at or above it the database walks
+    # newest first: the answer must be the same either way.
+    monkeypatch.setattr("kliyan.contacts.search.POSTGRES_MATCH_CAP", cap)
+    made = [contact_create(actor=agent, data={"first_name": "Jean", "last_name": f"Pierre {n}"}) for n in range(5)]
+    contact_archive(actor=agent, contact=made[-1])
+    found = search_contacts("jean pierre", limit=3)
+    assert [c.pk for c in found] == [c.pk for c in reversed(made[:-1])][:3]
+    listed = filter_contacts(ContactFilters(q="jean pierre")).order_by("display_name")
+    assert [c.pk for c in listed] == [c.pk for c in made[:-1]]
+
+
 def test_the_contact_list_filter_uses_the_same_search(people):
     assert [c.display_name for c in filter_contacts(ContactFilters(q="3712-3456"))] == ["Marie Joseph"]
     assert [c.display_name for c in filter_contacts(ContactFilters(q="arber"))] == ["Arbër Hoxha"]

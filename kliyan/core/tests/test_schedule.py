@@ -97,12 +97,24 @@ def test_runs_older_than_a_week_are_pruned() -> None:
 @pytest.mark.django_db
 def test_with_the_database_queue_the_task_is_stored_with_the_claim() -> None:
     with override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}):
-        assert tick(now=at(10, 5, 1), schedule=SCHEDULE) == ["queue_due_reminders"]
+        assert tick(now=at(10, 5, 1), schedule=SCHEDULE[:1]) == ["queue_due_reminders"]
 
     run = ScheduledRun.objects.get()
     queued = DBTaskResult.objects.get()
     assert run.task_id == str(queued.id)
     assert queued.task_path == "kliyan.interactions.tasks.queue_due_reminders"
+
+
+def test_the_database_is_optimised_every_night() -> None:
+    job = next(j for j in SCHEDULE if j.name == "optimize_database")
+    assert job.slot_at(at(10, 5), dt.UTC) == at(3, 30)
+
+
+@pytest.mark.django_db
+def test_the_nightly_optimisation_runs_on_sqlite_and_leaves_postgresql_to_autovacuum() -> None:
+    from kliyan.core.tasks import optimize_database
+
+    assert optimize_database.call() is (connection.vendor == "sqlite")
 
 
 @pytest.mark.django_db
