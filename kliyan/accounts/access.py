@@ -23,11 +23,15 @@ class Perm(StrEnum):
     MANAGE_SETTINGS = "settings.manage"        # organisation settings
     MANAGE_USERS = "users.manage"              # users and other people's tokens
     USE_API_TOKENS = "tokens.own"              # create one's own API tokens
+    VIEW_COMMERCE = "commerce.view"            # products, orders, invoices, balances, credit, screen pop
+    EDIT_COMMERCE = "commerce.edit"            # take orders and record payments by hand
+    INGEST_COMMERCE = "commerce.ingest"        # send products, stock, orders, invoices, payments from other systems; credit terms; exchange rates
+    MANAGE_WEBHOOKS = "webhooks.manage"        # outbound webhook endpoints, deliveries, replays
 
 
-_VIEWER = {Perm.VIEW_CUSTOMERS}
-_AGENT = _VIEWER | {Perm.EDIT_CUSTOMERS, Perm.LOG_INTERACTIONS, Perm.USE_API_TOKENS}
-_MANAGER = _AGENT | {Perm.ARCHIVE_CUSTOMERS, Perm.VIEW_AUDIT, Perm.MANAGE_CUSTOM_FIELDS}
+_VIEWER = {Perm.VIEW_CUSTOMERS, Perm.VIEW_COMMERCE}
+_AGENT = _VIEWER | {Perm.EDIT_CUSTOMERS, Perm.LOG_INTERACTIONS, Perm.USE_API_TOKENS, Perm.EDIT_COMMERCE}
+_MANAGER = _AGENT | {Perm.ARCHIVE_CUSTOMERS, Perm.VIEW_AUDIT, Perm.MANAGE_CUSTOM_FIELDS, Perm.INGEST_COMMERCE}
 _ADMIN = set(Perm)
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {

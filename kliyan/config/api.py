@@ -7,12 +7,17 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
 from kliyan.accounts.api import router as accounts_router
+from kliyan.analytics.api import router as analytics_router
+from kliyan.channels.api import router as channels_router
+from kliyan.commerce.api import router as commerce_router
+from kliyan.commerce.api_ingest import router as commerce_ingest_router
 from kliyan.contacts.api import router as contacts_router
 from kliyan.core.api_auth import api_auth
 from kliyan.core.api_errors import ProblemAPI, install_problem_handlers
 from kliyan.core.errors import NotFound
 from kliyan.core.idempotency import claim_key, store_answer
 from kliyan.interactions.api import router as interactions_router
+from kliyan.webhooks.api import router as webhooks_router
 
 api = ProblemAPI(
     title="Kliyan API",
@@ -38,6 +43,11 @@ api.add_decorator(store_answer, mode="view")
 api.add_router("", contacts_router)
 api.add_router("", interactions_router)
 api.add_router("", accounts_router)
+api.add_router("", commerce_router)
+api.add_router("", commerce_ingest_router)
+api.add_router("", webhooks_router)
+api.add_router("", channels_router)
+api.add_router("", analytics_router)
 
 # Last, so it only answers what no endpoint matched (e.g. /contacts/abc): in the API's
 # error format, not the HTML "page not found".

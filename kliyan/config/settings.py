@@ -46,6 +46,10 @@ INSTALLED_APPS = [
     "kliyan.accounts",
     "kliyan.contacts",
     "kliyan.interactions",
+    "kliyan.commerce",
+    "kliyan.webhooks",
+    "kliyan.channels",
+    "kliyan.analytics",
 ]
 
 MIDDLEWARE = [

@@ -8,4 +8,8 @@ urlpatterns = [
     path("accounts/", include("kliyan.accounts.urls")),
     path("contacts/", include("kliyan.contacts.urls")),
     path("", include("kliyan.interactions.urls")),
+    path("commerce/", include("kliyan.commerce.urls")),
+    path("webhooks/", include("kliyan.webhooks.urls")),
+    path("", include("kliyan.channels.urls")),
+    path("analytics/", include("kliyan.analytics.urls")),
 ]

@@ -3,6 +3,8 @@
 - Timeline sources: each returns the newest entries of its kind for a contact; the
   contact page and the API merge them into one timeline, newest first.
 - Contact panels: boxes on the contact 360° page (later: orders, tickets, loyalty).
+- Screen-pop sections: what the call-centre screen pop (API and page) shows about the
+  caller, each section contributed by the app that owns the data.
 
 Apps register in their AppConfig.ready().
 """
@@ -45,8 +47,25 @@ class ContactPanel:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class PopSection:
+    """One section of the screen pop, e.g. "orders" or "balance".
+
+    `build(contact)` gets the matched contact (company loaded) and returns JSON-able data
+    (dicts, lists, strings, numbers; Decimal as str) or None to leave the section out; the
+    API answers it under `sections[name]`, and the /pop/ page renders `template` with
+    {"section": data, "contact": contact}.
+    """
+
+    name: str
+    build: Callable[[Any], Any]
+    template: str
+    order: int = 100
+
+
 _timeline_sources: dict[str, TimelineSource] = {}
 _contact_panels: dict[str, ContactPanel] = {}
+_pop_sections: dict[str, PopSection] = {}
 
 
 def register_timeline_source(kind: str, source: TimelineSource) -> None:
@@ -87,3 +106,12 @@ def contact_timeline(
 
 def contact_panels() -> list[ContactPanel]:
     return sorted(_contact_panels.values(), key=lambda p: (p.order, p.name))
+
+
+def register_pop_section(section: PopSection) -> None:
+    """Add (or replace) a section of the call screen pop."""
+    _pop_sections[section.name] = section
+
+
+def pop_sections() -> list[PopSection]:
+    return sorted(_pop_sections.values(), key=lambda s: (s.order, s.name))

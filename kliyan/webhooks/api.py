@@ -1,0 +1,7 @@
+"""The webhooks app's API v1 endpoints."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router()
