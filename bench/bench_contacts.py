@@ -7,7 +7,7 @@ Runs against its own data directory (a fresh temporary one unless --data-dir is 
 afterwards unless --keep) and never reads the DATABASE_URL of the shell: PostgreSQL is used
 only when --database-url names it. Prints one JSON document on stdout.
 
-Seeding writes rows with executemany in large transactions, filling the same derived
+Seeding writes rows in large transactions (executemany on SQLite, COPY on PostgreSQL), filling the same derived
 columns the services fill (display_name, birthday_md, primary_email, primary_phone,
 caller_key, search_text built by kliyan.contacts.search); on SQLite the FTS5 index is
 rebuilt once at the end instead of row by row through the migration's triggers.
@@ -21,6 +21,7 @@ import json
 import os
 import platform
 import random
+import re
 import shutil
 import statistics
 import sys
@@ -136,6 +137,24 @@ def _person(n: int, rng: random.Random) -> dict[str, Any]:
     return {"country": country, "first": first, "last": last, "phones": phones, "email": email}
 
 
+_INSERT = re.compile(r"INSERT INTO (\w+) \(([^)]*)\) VALUES", re.S)
+
+
+def insert_rows(cursor: Any, sql: str, rows: list[tuple]) -> None:
+    """Insert rows: executemany on SQLite, COPY on PostgreSQL (about ten times faster there)."""
+    from django.db import connection
+
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        cursor.executemany(sql, rows)
+        return
+    table, columns = _INSERT.match(sql).groups()
+    with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
 def _timestamps(connection: Any, start: dt.datetime, count: int, step: dt.timedelta) -> Iterator[Any]:
     for i in range(count):
         yield connection.ops.adapt_datetimefield_value(start + i * step)
@@ -174,7 +193,8 @@ def seed(args: argparse.Namespace) -> dict[str, Any]:
             company_names.append(name)
             stamp = adapt(now + dt.timedelta(seconds=i))
             rows.append((i + 1, name, "", "", agent.pk, "", "", "{}", "", "", company_search_text(name=name, emails=[], phones=[]), None, stamp, stamp))
-        cursor.executemany(
+        insert_rows(
+            cursor,
             "INSERT INTO contacts_company (id, name, website, industry, owner_id, source, notes, custom_fields, primary_email,"
             " primary_phone, search_text, archived_at, created_at, updated_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
             rows,
@@ -223,11 +243,10 @@ def seed(args: argparse.Namespace) -> dict[str, Any]:
                     "", None, stamp, stamp,
                 ))
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.executemany(contact_sql, contacts)
-            cursor.executemany(phone_sql, phones)
-            cursor.executemany(email_sql, emails)
-            if interactions:
-                cursor.executemany(interaction_sql, interactions)
+            insert_rows(cursor, contact_sql, contacts)
+            insert_rows(cursor, phone_sql, phones)
+            insert_rows(cursor, email_sql, emails)
+            insert_rows(cursor, interaction_sql, interactions)
         counts["contacts"] += len(contacts)
         counts["phones"] += len(phones)
         counts["emails"] += len(emails)

@@ -1,0 +1,405 @@
+"""Seed the large workload and measure the call screen pop over HTTP and bulk order ingestion.
+
+    python bench/bench_commerce.py [--contacts 1000000] [--orders-per-contact 5]
+                                   [--interactions-per-contact 10] [--database-url URL]
+                                   [--data-dir DIR] [--keep] [--reuse] [--samples 1000]
+
+Contacts, phones, e-mails and interactions are seeded by bench_contacts.py's `seed`; this
+script adds products in a category tree, orders with lines, invoices, payments and credit
+terms, then builds the recommendation scores. It then starts `kliyan serve` (uvicorn) on a
+free loopback port against the seeded database and measures, over real HTTP with a kept-alive
+connection and a Bearer token:
+
+- `GET /api/v1/screenpop?phone=…` for sampled callers (numbers typed as phone systems send
+  them, plus 10 % unknown numbers);
+- `POST /api/v1/ingest/orders/bulk` with NDJSON requests of `--bulk-size` new orders (three
+  lines each), and the same requests sent again (the idempotent path).
+
+Prints one JSON document on stdout; progress goes to stderr. Like bench_contacts.py it never
+reads the DATABASE_URL of the shell nor your data directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import platform
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_contacts as contacts_bench  # noqa: E402
+
+BATCH = 20_000
+TARGETS = {
+    "screenpop_median_ms": 5.0,
+    "screenpop_p99_ms": 20.0,
+    "bulk_orders_per_second": 5_000.0,
+}
+CATEGORY_TREE = {
+    "Clothes": ["Dresses", "Shirts", "Trousers", "Children's clothes"],
+    "Shoes": ["Sandals", "Trainers", "School shoes"],
+    "Food": ["Rice and flour", "Sugar", "Coffee", "Oil"],
+    "Home": ["Kitchen", "Bedding", "Cleaning"],
+    "Farming": ["Seeds", "Fertiliser", "Tools"],
+    "Phones": ["Handsets", "Airtime", "Accessories"],
+    "School": ["Books", "Uniforms", "Stationery"],
+}
+SALES_CHANNELS = ["shop", "online", "phone", "whatsapp", "facebook", "instagram", "shop", "shop"]
+STATUSES = ["fulfilled"] * 6 + ["paid"] * 2 + ["placed", "cancelled"]
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=1_000_000, help="contacts to seed (default 1000000)")
+    parser.add_argument("--orders-per-contact", type=int, default=5, help="default 5")
+    parser.add_argument("--interactions-per-contact", type=int, default=10, help="default 10")
+    parser.add_argument("--products", type=int, default=5_000, help="default 5000")
+    parser.add_argument("--database-url", default="", help="PostgreSQL URL; default: SQLite in the data dir")
+    parser.add_argument("--data-dir", default="", help="data directory (default: a temporary one, deleted afterwards)")
+    parser.add_argument("--samples", type=int, default=1_000, help="timed screen pops (default 1000)")
+    parser.add_argument("--bulk-size", type=int, default=10_000, help="orders per bulk request (default 10000)")
+    parser.add_argument("--bulk-requests", type=int, default=5, help="bulk requests of new orders (default 5)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary data directory")
+    parser.add_argument("--reuse", action="store_true", help="skip seeding if the database already holds orders")
+    parser.add_argument("--seed", type=int, default=7, help="random seed")
+    return parser.parse_args(argv)
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- Seeding ---------------------------------------------------------------------------
+
+def seed_commerce(args: argparse.Namespace, contact_count: int) -> dict[str, Any]:
+    from django.db import connection, transaction
+
+    from kliyan.core.organisation import get_organisation
+
+    insert = contacts_bench.insert_rows
+    adapt = connection.ops.adapt_datetimefield_value
+    adapt_date = connection.ops.adapt_datefield_value
+    rng = random.Random(args.seed + 2)
+    currency = get_organisation().currency
+    started = time.perf_counter()
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    stamp = adapt(now)
+    ext = ("source", "external_id", "source_updated_at", "created_at", "updated_at")
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA synchronous=OFF")
+    with transaction.atomic(), connection.cursor() as cursor:
+        categories, leaves = [], []
+        for parent_name, children in CATEGORY_TREE.items():
+            parent_id = len(categories) + 1
+            categories.append((parent_id, "bench", f"cat-{parent_id}", stamp, stamp, stamp, parent_name, None))
+            for child in children:
+                child_id = len(categories) + 1
+                categories.append((child_id, "bench", f"cat-{child_id}", stamp, stamp, stamp, child, parent_id))
+                leaves.append(child_id)
+        insert(cursor, _sql("commerce_productcategory", ("id", *ext, "name", "parent_id")), categories)
+        products = []
+        for i in range(1, args.products + 1):
+            price = Decimal(rng.randrange(50, 500_000)) / 100
+            products.append((
+                i, "bench", f"p-{i}", stamp, stamp, stamp, f"SKU-{i:06d}", f"Product {i}", leaves[i % len(leaves)],
+                price, currency, (price * Decimal("0.6")).quantize(Decimal("0.01")), i % 50 != 0, Decimal(rng.randrange(0, 500)),
+            ))
+        insert(cursor, _sql("commerce_product", ("id", *ext, "sku", "name", "category_id", "price", "currency", "cost", "active",
+                                                 "stock_on_hand")), products)
+    prices = {p[0]: p[9] for p in products}
+
+    order_cols = ("id", *ext, "number", "contact_id", "company_id", "sales_channel", "ordered_at", "status", "currency", "subtotal",
+                  "discount_total", "tax_total", "total", "note", "created_by_id")
+    line_cols = ("order_id", "position", "product_id", "sku", "description", "quantity", "unit_price", "discount", "line_total")
+    invoice_cols = ("id", *ext, "number", "contact_id", "company_id", "order_id", "issued_on", "due_on", "currency", "total",
+                    "amount_paid", "status")
+    payment_cols = ("contact_id", "company_id", "invoice_id", *ext, "received_at", "amount", "currency", "method", "reference")
+    terms_cols = ("contact_id", "company_id", "credit_limit", "currency", "payment_terms_days", "on_hold", "note", "source",
+                  "source_updated_at", "updated_at")
+    counts = {"products": len(products), "categories": len(categories), "orders": 0, "order_lines": 0, "invoices": 0,
+              "payments": 0, "credit_terms": 0}
+    order_id = invoice_id = 0
+    # Products bought together: each customer leans to one category, so co-purchases are not random.
+    by_leaf: dict[int, list[int]] = {}
+    for p in products:
+        by_leaf.setdefault(p[8], []).append(p[0])
+    leaf_list = sorted(by_leaf)
+    for batch_start in range(0, contact_count, BATCH):
+        orders, lines, invoices, payments, terms = [], [], [], [], []
+        for contact_id in range(batch_start + 1, min(contact_count, batch_start + BATCH) + 1):
+            favourite = by_leaf[leaf_list[contact_id % len(leaf_list)]]
+            on_credit = contact_id % 10 == 0
+            if on_credit:
+                terms.append((contact_id, None, Decimal(50_000), currency, 30, contact_id % 70 == 0, "", "bench", stamp, stamp))
+            for k in range(args.orders_per_contact):
+                order_id += 1
+                when = now - dt.timedelta(days=rng.randrange(1_095), minutes=rng.randrange(1_440))
+                total = Decimal(0)
+                for position in range(1 + (order_id % 4)):
+                    product_id = rng.choice(favourite) if rng.random() < 0.7 else rng.randrange(1, len(products) + 1)
+                    quantity = Decimal(1 + rng.randrange(3))
+                    line_total = prices[product_id] * quantity
+                    total += line_total
+                    lines.append((order_id, position, product_id, f"SKU-{product_id:06d}", "", quantity, prices[product_id], 0,
+                                  line_total))
+                status = rng.choice(STATUSES)
+                orders.append((
+                    order_id, "bench", f"o-{order_id}", adapt(when), stamp, stamp, f"B{order_id:08d}", contact_id, None,
+                    SALES_CHANNELS[order_id % len(SALES_CHANNELS)], adapt(when), status, currency, total, 0, 0, total, "", None,
+                ))
+                if on_credit and status != "cancelled" and k < 2:
+                    invoice_id += 1
+                    issued = when.date()
+                    paid = total if k == 0 else Decimal(0)
+                    invoices.append((
+                        invoice_id, "bench", f"i-{invoice_id}", stamp, stamp, stamp, f"F{invoice_id:08d}", contact_id, None,
+                        order_id, adapt_date(issued), adapt_date(issued + dt.timedelta(days=30)), currency, total, paid,
+                        "paid" if paid else "open",
+                    ))
+                    if paid:
+                        payments.append((contact_id, None, invoice_id, "bench", f"pay-{invoice_id}", stamp, stamp, stamp,
+                                         adapt(when + dt.timedelta(days=10)), paid, currency, "mobile_money", ""))
+        with transaction.atomic(), connection.cursor() as cursor:
+            insert(cursor, _sql("commerce_order", order_cols), orders)
+            insert(cursor, _sql("commerce_orderline", line_cols), lines)
+            insert(cursor, _sql("commerce_invoice", invoice_cols), invoices)
+            insert(cursor, _sql("commerce_payment", payment_cols), payments)
+            insert(cursor, _sql("commerce_creditterms", terms_cols), terms)
+        for key, rows in (("orders", orders), ("order_lines", lines), ("invoices", invoices), ("payments", payments),
+                          ("credit_terms", terms)):
+            counts[key] += len(rows)
+        log(f"seeded {counts['orders']:,} orders in {time.perf_counter() - started:.0f} s")
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for table in ("commerce_productcategory", "commerce_product", "commerce_order", "commerce_invoice"):
+                cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
+        else:
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA analysis_limit=1000")
+        cursor.execute("ANALYZE")
+    seconds = time.perf_counter() - started
+    rows = sum(counts.values())
+    return {**counts, "seconds": round(seconds, 1), "rows_per_second": round(rows / seconds)}
+
+
+def _sql(table: str, columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
+
+
+def build_recommendations() -> dict[str, Any]:
+    """Run the full recommendation rebuild the worker runs nightly, and time it."""
+    try:
+        from kliyan.analytics import recommendations
+    except ImportError:
+        return {"note": "kliyan.analytics.recommendations is not there; screen pops carry no recommendations"}
+    rebuild = getattr(recommendations, "rebuild_all", None)
+    if rebuild is None:
+        return {"note": "no rebuild_all() in kliyan.analytics.recommendations"}
+    started = time.perf_counter()
+    result = rebuild()
+    return {"seconds": round(time.perf_counter() - started, 1), "result": result if isinstance(result, dict | int) else str(result)}
+
+
+# --- The server and HTTP ---------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(args: argparse.Namespace, data_dir: Path) -> tuple[subprocess.Popen, int]:
+    port = _free_port()
+    env = {**os.environ, "KLIYAN_DATA_DIR": str(data_dir), "KLIYAN_ALLOWED_HOSTS": "127.0.0.1,localhost"}
+    env.pop("DATABASE_URL", None)
+    env.pop("KLIYAN_DEBUG", None)
+    if args.database_url:
+        env["DATABASE_URL"] = args.database_url
+    server = subprocess.Popen(
+        [sys.executable, "-m", "kliyan", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"kliyan serve stopped: {server.stderr.read().decode()[-2000:]}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/api/v1/health")
+            if connection.getresponse().status == 200:
+                return server, port
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("kliyan serve did not answer within 120 s")
+
+
+class Api:
+    """One kept-alive HTTP connection with a Bearer token, as a call-centre integration holds."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self.port = port
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+
+    def request(self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+        self.connection.request(method, path, body=body, headers={**self.headers, **(headers or {})})
+        response = self.connection.getresponse()
+        return response.status, response.read()
+
+
+# --- Measuring -------------------------------------------------------------------------
+
+def measure(args: argparse.Namespace, data_dir: Path, seeded: dict[str, Any]) -> dict[str, Any]:
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    from kliyan.accounts.models import Role, User
+    from kliyan.accounts.services import token_create
+    from kliyan.commerce.models import Order
+    from kliyan.contacts.models import Contact
+
+    rng = random.Random(args.seed + 3)
+    agent = User.objects.get(username="bench-agent")
+    integration, _ = User.objects.get_or_create(username="bench-integration", defaults={"role": Role.MANAGER})
+    _t, agent_token = token_create(actor=agent, user=agent, name="bench screen pop")
+    _t, integration_token = token_create(actor=integration, user=integration, name="bench ingestion", scope="write")
+    max_id = Contact.objects.order_by("-id").values_list("id", flat=True).first()
+    ids = [rng.randint(1, max_id) for _ in range(args.samples)]
+    people = dict(Contact.objects.filter(pk__in=ids).values_list("id", "primary_phone"))
+    numbers = [contacts_bench._typed_forms(people[i], rng) for i in ids if people.get(i)]
+    numbers += [f"+50948{rng.randrange(10**6):06d}" for _ in range(len(numbers) // 10)]
+    rng.shuffle(numbers)
+    totals = {"contacts": Contact.objects.count(), "orders": Order.objects.count()}
+    connection.close()  # the server has the database to itself while we measure
+
+    server, port = start_server(args, data_dir)
+    results: dict[str, Any] = {}
+    try:
+        api = Api(port, agent_token)
+        status, body = api.request("GET", "/api/v1/screenpop?phone=" + quote(numbers[0]))
+        if status != 200:
+            raise SystemExit(f"/api/v1/screenpop answered {status}: {body[:500]!r}")
+        for number in numbers[:50]:
+            api.request("GET", "/api/v1/screenpop?phone=" + quote(number))
+        samples, matched = [], 0
+        for number in numbers:
+            t0 = time.perf_counter()
+            status, body = api.request("GET", "/api/v1/screenpop?phone=" + quote(number))
+            samples.append((time.perf_counter() - t0) * 1000)
+            if status != 200:
+                raise SystemExit(f"/api/v1/screenpop answered {status}: {body[:500]!r}")
+            matched += bool(json.loads(body).get("matched"))
+        results["screenpop_http"] = {**contacts_bench._summary(samples), "matched": matched}
+        results["screenpop_example"] = json.loads(api.request("GET", "/api/v1/screenpop?phone=" + quote(numbers[1]))[1])
+        results.update(measure_bulk(args, port, integration_token, max_id))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    figures = {
+        "screenpop_median_ms": results["screenpop_http"]["median"],
+        "screenpop_p99_ms": results["screenpop_http"]["p99"],
+        "bulk_orders_per_second": results["bulk_new"]["orders_per_second"],
+    }
+    meets = {
+        "screenpop_median_ms": figures["screenpop_median_ms"] <= TARGETS["screenpop_median_ms"],
+        "screenpop_p99_ms": figures["screenpop_p99_ms"] <= TARGETS["screenpop_p99_ms"],
+        "bulk_orders_per_second": figures["bulk_orders_per_second"] >= TARGETS["bulk_orders_per_second"],
+    }
+    return {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
+        "database": {"vendor": connection.vendor, "version": contacts_bench._db_version(connection),
+                     "size_mb": contacts_bench._db_size_mb(connection)},
+        **totals, "seeding": seeded, "results": results, "figures": figures, "targets": TARGETS, "meets_targets": meets,
+    }
+
+
+def order_record(n: int, contact_id: int, rng: random.Random) -> dict[str, Any]:
+    """One order as a point of sale would send it: three lines, the customer by Kliyan id."""
+    lines = []
+    for position in range(3):
+        product = 1 + (n * 3 + position) % 4_000
+        lines.append({"sku": f"SKU-{product:06d}", "quantity": str(1 + position), "unit_price": "125.50"})
+    return {
+        "source": "bench-pos", "external_id": f"bulk-{n}", "number": f"POS-{n:08d}",
+        "updated_at": "2026-06-01T10:00:00Z", "ordered_at": "2026-06-01T09:58:00Z",
+        "contact_id": contact_id, "sales_channel": "shop", "status": "paid", "currency": "HTG", "lines": lines,
+    }
+
+
+def measure_bulk(args: argparse.Namespace, port: int, token: str, max_id: int) -> dict[str, Any]:
+    rng = random.Random(args.seed + 4)
+    api = Api(port, token)
+    bodies = []
+    for r in range(args.bulk_requests):
+        records = [order_record(r * args.bulk_size + i, rng.randint(1, max_id), rng) for i in range(args.bulk_size)]
+        bodies.append("\n".join(json.dumps(rec) for rec in records).encode())
+    results: dict[str, Any] = {}
+    for label, round_bodies in (("bulk_new", bodies), ("bulk_resent", bodies)):
+        seconds, answers = 0.0, []
+        for body in round_bodies:
+            t0 = time.perf_counter()
+            status, answer = api.request("POST", "/api/v1/ingest/orders/bulk", body, {"Content-Type": "application/x-ndjson"})
+            seconds += time.perf_counter() - t0
+            if status != 200:
+                raise SystemExit(f"/api/v1/ingest/orders/bulk answered {status}: {answer[:1000]!r}")
+            answers.append(json.loads(answer))
+        orders = args.bulk_size * len(round_bodies)
+        summary = {k: sum(a.get(k, 0) for a in answers) for k in ("received", "created", "updated", "unchanged", "stale", "failed")}
+        results[label] = {"orders": orders, "requests": len(round_bodies), "seconds": round(seconds, 2),
+                          "orders_per_second": round(orders / seconds), **summary}
+        log(f"{label}: {results[label]}")
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    temporary = not args.data_dir
+    data_dir = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="kliyan-bench-commerce-"))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        contact_args = contacts_bench.parse_args([
+            "--contacts", str(args.contacts), "--interactions-per-contact", str(args.interactions_per_contact),
+            "--seed", str(args.seed), *(["--database-url", args.database_url] if args.database_url else []),
+        ])
+        contacts_bench.setup_django(contact_args, data_dir)
+        from kliyan.commerce.models import Order
+        from kliyan.contacts.models import Contact
+
+        if args.reuse and Order.objects.exists():
+            seeded: dict[str, Any] = {"reused": True}
+        else:
+            if Contact.objects.exists():
+                raise SystemExit("The bench database already holds contacts; use --reuse or a fresh --data-dir.")
+            seeded = {"contacts": contacts_bench.seed(contact_args)}
+            seeded["commerce"] = seed_commerce(args, args.contacts)
+            seeded["recommendations"] = build_recommendations()
+        report = measure(args, data_dir, seeded)
+        print(json.dumps(report, indent=2, ensure_ascii=False, default=str))
+        return 0
+    finally:
+        if temporary and not args.keep:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
