@@ -204,16 +204,12 @@ def _sql(table: str, columns: tuple[str, ...]) -> str:
 
 def build_recommendations() -> dict[str, Any]:
     """Run the full recommendation rebuild the worker runs nightly, and time it."""
-    try:
-        from kliyan.analytics import recommendations
-    except ImportError:
-        return {"note": "kliyan.analytics.recommendations is not there; screen pops carry no recommendations"}
-    rebuild = getattr(recommendations, "rebuild_all", None)
-    if rebuild is None:
-        return {"note": "no rebuild_all() in kliyan.analytics.recommendations"}
+    from kliyan.analytics.services import rebuild_all
+
+    log("building recommendation scores …")
     started = time.perf_counter()
-    result = rebuild()
-    return {"seconds": round(time.perf_counter() - started, 1), "result": result if isinstance(result, dict | int) else str(result)}
+    result = rebuild_all()
+    return {"seconds": round(time.perf_counter() - started, 1), **result}
 
 
 # --- The server and HTTP ---------------------------------------------------------------
@@ -386,7 +382,11 @@ def main(argv: list[str] | None = None) -> int:
         from kliyan.contacts.models import Contact
 
         if args.reuse and Order.objects.exists():
+            from kliyan.analytics.models import ProductPair
+
             seeded: dict[str, Any] = {"reused": True}
+            if not ProductPair.objects.exists():
+                seeded["recommendations"] = build_recommendations()
         else:
             if Contact.objects.exists():
                 raise SystemExit("The bench database already holds contacts; use --reuse or a fresh --data-dir.")

@@ -119,6 +119,20 @@ def _add_check(commands: Any) -> None:
     )
 
 
+def _add_ingest(commands: Any) -> None:
+    ingest = commands.add_parser(
+        "ingest", help="take in products, stock, orders, invoices or payments from a file",
+        description="Create or update records sent by another system, one JSON object a line (NDJSON), the same "
+        "way as POST /api/v1/ingest/KIND/bulk. Prints a summary and each failed line; exits non-zero if any line failed.",
+    )
+    ingest.add_argument(
+        "kind", choices=("categories", "products", "stock", "orders", "invoices", "payments"), help="what the file holds",
+    )
+    ingest.add_argument("file", help="the NDJSON file, or - for standard input")
+    ingest.add_argument("--source", default="", help="source system for lines that name none")
+    ingest.add_argument("--user", default=None, help="username the audit log records as having sent the data")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kliyan",
@@ -127,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"kliyan {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for add in (_add_serve, _add_worker, _add_demo, _add_createadmin, _add_token, _add_check):
+    for add in (_add_serve, _add_worker, _add_demo, _add_createadmin, _add_token, _add_check, _add_ingest):
         add(commands)
     commands.add_parser(
         "manage", help="run any Django management command (kliyan manage help)", add_help=False,
@@ -169,8 +183,13 @@ def _check(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     return "check", {"deploy": args.deploy, "fail_level": args.fail_level}
 
 
+def _ingest(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    return "ingest", {"args": [args.kind, args.file], "source": args.source, "user": args.user}
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], tuple[str, dict[str, Any]]]] = {
     "serve": _serve, "worker": _worker, "demo": _demo, "createadmin": _createadmin, "token": _token, "check": _check,
+    "ingest": _ingest,
 }
 
 

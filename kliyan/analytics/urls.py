@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from kliyan.analytics import views
 
 app_name = "analytics"
-urlpatterns: list = []
+urlpatterns = [
+    path("recommendations/", views.recommendations_page, name="recommendations"),
+    path("recommendations/recompute/", views.recompute, name="recompute"),
+]

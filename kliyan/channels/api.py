@@ -1,7 +1,47 @@
-"""The channels app's API v1 endpoints."""
+"""The channels app's API v1 endpoints: the screen pop and live calls from phone systems."""
 
 from __future__ import annotations
 
-from ninja import Router
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Status
+
+from kliyan.accounts.access import Perm
+from kliyan.channels import queries, services
+from kliyan.channels.choices import CallProvider
+from kliyan.channels.schemas import CallOut, IncomingCallIn, ScreenPopOut, screen_pop_out
+from kliyan.core.api_auth import actor
 
 router = Router()
+
+
+@router.get("/screenpop", response=ScreenPopOut, tags=["telephony"], summary="Everything about the caller, for the screen pop")
+def screenpop(request: HttpRequest, phone: str = Query(..., description="The calling number, in any format")) -> dict[str, Any]:
+    actor(request, Perm.VIEW_CUSTOMERS)
+    return screen_pop_out(queries.screen_pop(phone))
+
+
+def call_out(received: services.CallReceived) -> dict[str, Any]:
+    call = received.call
+    return {
+        "call_id": call.call_id, "provider": call.provider, "direction": call.direction, "created": received.created,
+        "matched": call.contact_id is not None,
+        "contact": {"id": call.contact.pk, "name": call.contact.display_name} if call.contact_id else None,
+        "interaction_id": call.interaction_id,
+        "pop_url": queries.pop_url(call.e164 or (call.from_number if call.direction == "inbound" else call.to_number)),
+    }
+
+
+@router.post(
+    "/calls/incoming", response={200: CallOut, 201: CallOut}, tags=["telephony"],
+    summary="A phone system announces a call: log it on the timeline and pop it on agents' pages",
+)
+def call_incoming(request: HttpRequest, payload: IncomingCallIn) -> Status[dict[str, Any]]:
+    user = actor(request, Perm.LOG_INTERACTIONS)
+    data = {
+        "provider": CallProvider.GENERIC, "call_id": payload.call_id, "from": payload.from_, "to": payload.to,
+        "direction": payload.direction, "agent": payload.agent, "status": payload.status,
+    }
+    received = services.call_received(actor=user, data=data)
+    return Status(201 if received.created else 200, call_out(received))

@@ -6,3 +6,8 @@ class ChannelsConfig(AppConfig):
     name = "kliyan.channels"
     label = "kliyan_channels"
     verbose_name = _("Channels")
+
+    def ready(self) -> None:
+        from kliyan.channels import pop
+
+        pop.register()

@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from kliyan.channels import views
 
 app_name = "channels"
-urlpatterns: list = []
+urlpatterns = [
+    path("pop/", views.pop_page, name="pop"),
+    path("pop/stream", views.pop_stream, name="pop_stream"),
+    path("channels/twilio/voice", views.twilio_voice, name="twilio_voice"),
+    path("channels/asterisk/incoming", views.asterisk_incoming, name="asterisk_incoming"),
+]

@@ -75,6 +75,7 @@ class Product(ExternalRecord):
         verbose_name = _("product")
         verbose_name_plural = _("products")
         ordering = ["name", "id"]
+        indexes = [models.Index(fields=["name", "id"], name="commerce_product_name_idx")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.sku})"
@@ -125,6 +126,8 @@ class Order(ExternalRecord):
             models.Index(fields=["contact", "-ordered_at"], name="commerce_order_contact_idx"),
             models.Index(fields=["company", "-ordered_at"], name="commerce_order_company_idx"),
             models.Index(fields=["-ordered_at", "-id"], name="commerce_order_recent_idx"),
+            # Invoices sent from accounting name their order by number.
+            models.Index(fields=["source", "number"], name="commerce_order_number_idx"),
         ]
 
     def __str__(self) -> str:
@@ -175,6 +178,8 @@ class Invoice(ExternalRecord):
         indexes = [
             models.Index(fields=["contact", "status"], name="commerce_invoice_contact_idx"),
             models.Index(fields=["company", "status"], name="commerce_invoice_company_idx"),
+            # Payments sent from accounting name their invoice by number.
+            models.Index(fields=["source", "number"], name="commerce_invoice_number_idx"),
         ]
 
     def __str__(self) -> str:

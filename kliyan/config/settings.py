@@ -106,9 +106,17 @@ SQLITE_OPTIONS = {
 }
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         DATABASES["default"]["OPTIONS"] = SQLITE_OPTIONS
+    elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Under ASGI each request's database work runs on a fresh thread, so Django's
+        # persistent connections are never reused; a pool keeps the connections warm instead
+        # (a new PostgreSQL connection costs milliseconds, the screen pop has five).
+        DATABASES["default"]["OPTIONS"] = {
+            **DATABASES["default"].get("OPTIONS", {}),
+            "pool": {"min_size": 2, "max_size": int(os.environ.get("KLIYAN_DB_POOL_SIZE", "20")), "timeout": 10},
+        }
 else:
     DATABASES = {
         "default": {
@@ -199,6 +207,9 @@ EMAIL_TIMEOUT = 20
 # Refuse oversized requests before they are parsed (the API answers 413).
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("KLIYAN_MAX_REQUEST_BYTES", str(2 * 1024 * 1024)))
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+# The bulk ingestion endpoint (POST /api/v1/ingest/{kind}/bulk) reads its NDJSON body line by
+# line and takes up to this much; every other request keeps the limit above.
+INGEST_MAX_REQUEST_BYTES = int(os.environ.get("KLIYAN_MAX_INGEST_BYTES", str(64 * 1024 * 1024)))
 
 # --- Security -------------------------------------------------------------------------
 # A shop on a laptop is served over plain http://127.0.0.1; behind TLS set KLIYAN_HTTPS=1.
@@ -242,6 +253,12 @@ LOGGING = {
 # --- Kliyan ---------------------------------------------------------------------------
 KLIYAN_PAGE_SIZE = 25
 KLIYAN_API_MAX_PAGE_SIZE = 200
+# Telephony (docs/telephony.md): Twilio's auth token checks its webhook signatures; the
+# public URL Twilio posts to, when a proxy makes the request look different here; the
+# shared secret in the Asterisk/FreePBX lookup URL.
+KLIYAN_TWILIO_AUTH_TOKEN = os.environ.get("KLIYAN_TWILIO_AUTH_TOKEN", "")
+KLIYAN_TWILIO_WEBHOOK_URL = os.environ.get("KLIYAN_TWILIO_WEBHOOK_URL", "")
+KLIYAN_ASTERISK_SECRET = os.environ.get("KLIYAN_ASTERISK_SECRET", "")
 
 # Django knows neither Haitian Creole nor Chichewa; without these entries the language
 # switcher cannot name them and LocaleMiddleware would never activate them.

@@ -30,10 +30,20 @@ from kliyan.contacts.search import company_search_text, contact_search_text
 from kliyan.core.audit import record, snapshot
 from kliyan.core.choices import Channel, Language
 from kliyan.core.errors import Conflict, FieldErrors, NotFound, ValidationFailed
+from kliyan.core.events import emit
 from kliyan.core.models import AuditAction
 
 CONTACT_TEXT_LIMITS = {"first_name": 100, "last_name": 100, "job_title": 100, "source_detail": 200, "notes": 20000}
 COMPANY_TEXT_LIMITS = {"name": 200, "industry": 100, "notes": 20000}
+# What a "contact.*" / "company.*" event carries (kliyan.core.events): the main fields, no children.
+CONTACT_EVENT_FIELDS = [
+    "id", "first_name", "last_name", "display_name", "company_id", "job_title", "primary_email", "primary_phone",
+    "birthday", "language", "preferred_channel", "owner_id", "source", "archived_at", "created_at", "updated_at",
+]
+COMPANY_EVENT_FIELDS = [
+    "id", "name", "website", "industry", "owner_id", "source", "primary_email", "primary_phone",
+    "archived_at", "created_at", "updated_at",
+]
 
 
 class DuplicateContact(Conflict):
@@ -223,6 +233,7 @@ def contact_create(*, actor: Any, data: Mapping[str, Any], allow_duplicate: bool
     _refresh_contact_derived(contact)
     contact.save()
     record(actor=actor, action=AuditAction.CREATE, instance=contact, contact_id=contact.pk, after=contact_state(contact))
+    emit("contact.created", snapshot(contact, CONTACT_EVENT_FIELDS))
     return contact
 
 
@@ -248,6 +259,7 @@ def contact_update(*, actor: Any, contact: Contact, data: Mapping[str, Any], all
     after = contact_state(contact)
     if after != before:
         record(actor=actor, action=AuditAction.UPDATE, instance=contact, contact_id=contact.pk, before=before, after=after)
+        emit("contact.updated", snapshot(contact, CONTACT_EVENT_FIELDS))
     return contact
 
 
@@ -257,6 +269,7 @@ def contact_archive(*, actor: Any, contact: Contact) -> Contact:
         contact.archived_at = timezone.now()
         contact.save(update_fields=["archived_at", "updated_at"])
         record(actor=actor, action=AuditAction.ARCHIVE, instance=contact, contact_id=contact.pk)
+        emit("contact.archived", snapshot(contact, CONTACT_EVENT_FIELDS))
     return contact
 
 
@@ -266,6 +279,7 @@ def contact_restore(*, actor: Any, contact: Contact) -> Contact:
         contact.archived_at = None
         contact.save(update_fields=["archived_at", "updated_at"])
         record(actor=actor, action=AuditAction.RESTORE, instance=contact, contact_id=contact.pk)
+        emit("contact.restored", snapshot(contact, CONTACT_EVENT_FIELDS))
     return contact
 
 
@@ -276,6 +290,8 @@ def contact_delete(*, actor: Any, contact: Contact) -> None:
     pk = contact.pk
     record(actor=actor, action=AuditAction.DELETE, instance=contact, contact_id=pk, before=before)
     contact.delete()
+    # Only the id: the person asked to be erased, receivers should erase them too.
+    emit("contact.deleted", {"id": pk})
 
 
 # --- Companies ------------------------------------------------------------------------
@@ -343,6 +359,7 @@ def company_create(*, actor: Any, data: Mapping[str, Any]) -> Company:
     _refresh_company_derived(company)
     company.save()
     record(actor=actor, action=AuditAction.CREATE, instance=company, after=company_state(company))
+    emit("company.created", snapshot(company, COMPANY_EVENT_FIELDS))
     return company
 
 
@@ -366,6 +383,7 @@ def company_update(*, actor: Any, company: Company, data: Mapping[str, Any]) -> 
     after = company_state(company)
     if after != before:
         record(actor=actor, action=AuditAction.UPDATE, instance=company, before=before, after=after)
+        emit("company.updated", snapshot(company, COMPANY_EVENT_FIELDS))
     return company
 
 
@@ -375,6 +393,7 @@ def company_archive(*, actor: Any, company: Company) -> Company:
         company.archived_at = timezone.now()
         company.save(update_fields=["archived_at", "updated_at"])
         record(actor=actor, action=AuditAction.ARCHIVE, instance=company)
+        emit("company.archived", snapshot(company, COMPANY_EVENT_FIELDS))
     return company
 
 
@@ -384,6 +403,7 @@ def company_restore(*, actor: Any, company: Company) -> Company:
         company.archived_at = None
         company.save(update_fields=["archived_at", "updated_at"])
         record(actor=actor, action=AuditAction.RESTORE, instance=company)
+        emit("company.restored", snapshot(company, COMPANY_EVENT_FIELDS))
     return company
 
 
@@ -424,6 +444,9 @@ def consent_set(
         actor=actor, action=AuditAction.UPDATE, instance=event, contact_id=contact.pk,
         label=str(contact), before=before, after={"channel": channel, "status": status, "method": method, "at": at},
     )
+    emit("consent.changed", {
+        "id": event.pk, "contact_id": contact.pk, "channel": channel, "status": status, "method": method, "at": at.isoformat(),
+    })
     return event
 
 

@@ -268,7 +268,11 @@ def _contact_form_page(request: HttpRequest, contact: Contact | None) -> HttpRes
     if contact is None and request.GET.get("referred_by", "").isdigit():
         initial["referred_by"] = request.GET["referred_by"]
     form = ContactForm(data, initial=initial, definitions=definitions, referrer=_referrer(request, contact))
-    children = ChildForms(data, initial=_children_initial(contact))
+    children_initial = _children_initial(contact)
+    if contact is None and request.GET.get("phone"):
+        # "Create contact with this number" from the screen pop of an unknown caller.
+        children_initial["phones"] = [{"number": request.GET["phone"][:64], "is_primary": True}]
+    children = ChildForms(data, initial=children_initial)
     duplicates: list[Contact] = []
     if data is not None and not adding_row and form.is_valid() and children.is_valid():
         payload = form.service_data() | children.service_data()

@@ -16,7 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import models
+from django.db import connection, models
+from django.utils import timezone
 
 from kliyan.core.models import AuditAction, AuditEntry
 
@@ -101,11 +102,36 @@ def record(
 
 
 def record_many(entries: Iterable[AuditEntry]) -> None:
-    """Write many entries in one statement (bulk paths: imports, merges, demo data)."""
+    """Write many entries with one prepared statement (bulk paths: imports, ingestion, merges).
+
+    The entries are not given ids. Unlike bulk_create, which compiles every value through
+    the field machinery (a third of the time of a bulk ingestion), each column is adapted
+    by one converter chosen once.
+    """
     context = _context.get()
-    batch = []
+    fields = [f for f in AuditEntry._meta.concrete_fields if not f.primary_key]
+    convert = [_db_converter(f) for f in fields]
+    now = timezone.now()
+    rows = []
     for entry in entries:
         entry.via = entry.via or context.via
         entry.ip_address = entry.ip_address or context.ip_address
-        batch.append(entry)
-    AuditEntry.objects.bulk_create(batch, batch_size=1000)
+        entry.at = entry.at or now
+        rows.append([to_db(getattr(entry, f.attname)) for f, to_db in zip(fields, convert, strict=True)])
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(AuditEntry._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def _db_converter(field: models.Field) -> Any:
+    if isinstance(field, models.DateTimeField):
+        return connection.ops.adapt_datetimefield_value
+    if isinstance(field, models.JSONField | models.GenericIPAddressField):
+        return lambda value: field.get_db_prep_save(value, connection)
+    return lambda value: value

@@ -50,6 +50,9 @@ class Job:
 SCHEDULE: tuple[Job, ...] = (
     Job("queue_due_reminders", "* * * * *", "kliyan.interactions.tasks.queue_due_reminders"),
     Job("optimize_database", "30 3 * * *", "kliyan.core.tasks.optimize_database"),
+    Job("refresh_recommendations", "*/5 * * * *", "kliyan.analytics.tasks.refresh_recommendations"),
+    Job("rebuild_recommendations", "0 2 * * *", "kliyan.analytics.tasks.rebuild_recommendations"),
+    Job("retry_due_webhooks", "* * * * *", "kliyan.webhooks.tasks.retry_due_deliveries"),
 )
 
 

@@ -17,12 +17,16 @@ from kliyan.contacts.models import Contact
 from kliyan.core.audit import record, snapshot
 from kliyan.core.choices import Channel
 from kliyan.core.errors import Conflict, FieldErrors
+from kliyan.core.events import emit
 from kliyan.core.models import AuditAction
 from kliyan.interactions.choices import Direction, Outcome, TaskStatus
 from kliyan.interactions.models import Interaction, Note, Task
 
 INTERACTION_FIELDS = ("channel", "direction", "occurred_at", "staff_id", "question", "answer", "outcome", "external_id")
 TASK_FIELDS = ("title", "description", "contact_id", "company_id", "interaction_id", "assignee_id", "due_date", "remind_at", "status")
+# What an "interaction.*" / "task.*" event carries (kliyan.core.events).
+INTERACTION_EVENT_FIELDS = ["id", "contact_id", "company_id", *INTERACTION_FIELDS, "archived_at", "created_at", "updated_at"]
+TASK_EVENT_FIELDS = ["id", *TASK_FIELDS, "completed_at", "archived_at", "created_at", "updated_at"]
 
 
 def _clean_datetime(value: Any, errors: FieldErrors, field: str) -> dt.datetime | None:
@@ -124,6 +128,7 @@ def interaction_log(*, actor: Any, contact: Contact, data: Mapping[str, Any]) ->
         existing = Interaction.objects.get(channel=cleaned["channel"], external_id=cleaned["external_id"])
         return existing
     record(actor=actor, action=AuditAction.CREATE, instance=interaction, contact_id=contact.pk, label=str(contact), after=snapshot(interaction))
+    emit("interaction.created", snapshot(interaction, INTERACTION_EVENT_FIELDS))
     if follow_up:
         follow_up.update(contact_id=contact.pk, interaction_id=interaction.pk)
         _task_save(actor=actor, task=None, cleaned=follow_up)
@@ -143,6 +148,7 @@ def interaction_update(*, actor: Any, interaction: Interaction, data: Mapping[st
         setattr(interaction, key, value)
     interaction.save()
     record(actor=actor, action=AuditAction.UPDATE, instance=interaction, contact_id=interaction.contact_id, before=before, after=snapshot(interaction))
+    emit("interaction.updated", snapshot(interaction, INTERACTION_EVENT_FIELDS))
     return interaction
 
 
@@ -252,6 +258,10 @@ def _task_save(*, actor: Any, task: Task | None, cleaned: dict[str, Any]) -> Tas
         actor=actor, action=AuditAction.UPDATE if before else AuditAction.CREATE, instance=task,
         contact_id=task.contact_id, before=before, after=snapshot(task),
     )
+    payload = snapshot(task, TASK_EVENT_FIELDS)
+    emit("task.updated" if before else "task.created", payload)
+    if task.status == TaskStatus.DONE and (before or {}).get("status") != TaskStatus.DONE:
+        emit("task.completed", payload)
     if task.contact_id:
         Contact.objects.filter(pk=task.contact_id).update(updated_at=timezone.now())
     return task

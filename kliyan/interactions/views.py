@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from kliyan.accounts.access import Perm, can
 from kliyan.contacts.models import Contact
+from kliyan.core.choices import Channel
 from kliyan.core.errors import KliyanError
 from kliyan.core.pagination import keyset_page
 from kliyan.core.web import apply_errors, is_htmx, perm_required
@@ -72,7 +73,10 @@ def _status(form: Any) -> int:
 def interaction_log(request: HttpRequest, pk: int) -> HttpResponse:
     """Log a conversation with the contact, and optionally a follow-up task, in one step."""
     contact = _contact_or_404(pk)
-    form = InteractionLogForm(request.POST or None, user=request.user)
+    # ?channel=phone preselects the channel ("Log this call" from the screen pop).
+    channel = request.GET.get("channel", "")
+    initial = {"channel": channel} if channel in Channel.values else {}
+    form = InteractionLogForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.interaction_log(actor=request.user, contact=contact, data=form.service_data())

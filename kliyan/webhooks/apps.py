@@ -6,3 +6,9 @@ class WebhooksConfig(AppConfig):
     name = "kliyan.webhooks"
     label = "webhooks"
     verbose_name = _("Webhooks")
+
+    def ready(self) -> None:
+        from kliyan.core.events import subscribe
+        from kliyan.webhooks.services import record_event
+
+        subscribe(record_event)

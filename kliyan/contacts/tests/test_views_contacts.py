@@ -280,7 +280,9 @@ def test_detail_timeline_is_newest_first_and_loads_older_entries(agent, contact,
 def test_detail_query_count_does_not_grow_with_details_or_timeline(agent, manager, client_as, django_assert_max_num_queries) -> None:
     contact = make_person(agent, "Ana", phone="+40 721 000 001")
     client = client_as(manager)
-    with django_assert_max_num_queries(18) as few:
+    # 18 for the page itself, plus what other apps' panels and timeline sources read
+    # (commerce: purchases panel 5, orders on the timeline 1; analytics: 1).
+    with django_assert_max_num_queries(25) as few:
         client.get(contact.get_absolute_url())
     contact_update(actor=agent, contact=contact, data={
         "phones": [{"number": f"+40 721 000 00{n}"} for n in range(1, 5)],

@@ -120,4 +120,6 @@ def nav_section(context: template.Context) -> str:
         return "users"
     if namespace == "accounts" and name.startswith("token"):
         return "tokens"
+    if namespace == "webhooks":
+        return "webhooks"
     return ""

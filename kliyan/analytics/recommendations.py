@@ -1,0 +1,167 @@
+"""Read the recommendations: products that go well with what a customer bought, and with a product.
+
+`recommendations_for` is on the screen pop's path, so it is a fixed handful of indexed
+queries whatever the size of the data:
+
+1. their RECENT_PRODUCTS most recently bought products (the (contact, recency_rank)
+   index), and whether they are pending a recount;
+2. the PARTNERS_PER_PRODUCT best partners of each of those (one UNION ALL of short walks
+   down the (product_a, -score) index, at most 20 × 10 rows);
+3. the best candidates' names, prices and whether the customer ever bought them (a
+   second batch only when most of the first was bought already or is inactive).
+
+A candidate's score is the sum of its pair scores with the customer's products, so a
+product that goes with several things they bought ranks above one that goes with one;
+"because you bought X" names the product that contributed most.
+
+A customer who bought nothing gets no recommendations: without purchases there is no
+co-purchase signal, and a list of bestsellers would be the same for every caller, which
+the agent can see elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Exists, OuterRef
+
+from kliyan.analytics.models import CustomerProduct, PendingCustomer, ProductPair
+from kliyan.analytics.services import purchases
+from kliyan.commerce.models import Product
+
+# How many of the customer's latest products and of each one's partners are considered.
+RECENT_PRODUCTS = 20
+PARTNERS_PER_PRODUCT = 10
+MAX_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    product_id: int
+    sku: str
+    name: str
+    price: Decimal
+    currency: str
+    score: float
+    because_id: int
+    because_name: str
+
+
+@dataclass(frozen=True)
+class Partner:
+    product_id: int
+    sku: str
+    name: str
+    price: Decimal
+    currency: str
+    co_count: int
+    score: float
+
+
+def _recent_products(contact_id: int) -> tuple[list[int], set[int]]:
+    """Return the customer's latest products (newest first) and any products bought since the last recount.
+
+    One query reads the stored basket and whether the customer is pending a recount (a
+    row with product -1). A pending customer's stored basket may miss an order that has
+    just come in, so theirs is read from the orders themselves (a few rows for a normal
+    customer).
+    """
+    sql = (
+        f"SELECT product_id, recency_rank FROM {CustomerProduct._meta.db_table}"
+        " WHERE contact_id = %s AND recency_rank <= %s"
+        f" UNION ALL SELECT * FROM (SELECT -1, 0 FROM {PendingCustomer._meta.db_table} WHERE contact_id = %s LIMIT 1) AS pending"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [contact_id, RECENT_PRODUCTS, contact_id])
+        rows = cursor.fetchall()
+    if any(product_id == -1 for product_id, _ in rows):
+        bought = list(purchases([contact_id]).order_by("-last_bought_at", "-item_id").values_list("item_id", flat=True))
+        return bought[:RECENT_PRODUCTS], set(bought)
+    return [product_id for product_id, _ in sorted(rows, key=lambda row: row[1])], set()
+
+
+def _partners_of(product_ids: list[int], per_product: int) -> list[tuple[int, int, float]]:
+    """Return (product, partner, score) for the best `per_product` partners of each product."""
+    if not product_ids:
+        return []
+    table = ProductPair._meta.db_table
+    walk = (
+        f"SELECT * FROM (SELECT product_a_id, product_b_id, score FROM {table}"
+        " WHERE product_a_id = %s ORDER BY score DESC, product_b_id LIMIT %s) AS t{n}"
+    )
+    sql = " UNION ALL ".join(walk.format(n=n) for n in range(len(product_ids)))
+    params: list[int] = []
+    for pk in product_ids:
+        params += [pk, per_product]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(a, b, float(score)) for a, b, score in cursor.fetchall()]
+
+
+def recommendations_for(contact_id: int, limit: int = 5) -> list[Recommendation]:
+    """Return up to `limit` active products the customer has not bought, best first, each with a reason."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    recent, just_bought = _recent_products(contact_id)
+    scores: dict[int, float] = defaultdict(float)
+    best_reason: dict[int, tuple[float, int]] = {}
+    for product_id, partner_id, score in _partners_of(recent, PARTNERS_PER_PRODUCT):
+        scores[partner_id] += score
+        if partner_id not in best_reason or score > best_reason[partner_id][0]:
+            best_reason[partner_id] = (score, product_id)
+    for pk in set(recent) | just_bought:
+        scores.pop(pk, None)
+    ranked = sorted(scores, key=lambda pk: (-scores[pk], pk))
+    result: list[Recommendation] = []
+    # Look the best candidates up a few at a time: most are kept, so one batch is the
+    # rule, and a batch of rows is cheaper to read than every candidate.
+    batch = max(limit * 4, 20)
+    for start in range(0, len(ranked), batch):
+        result += _keep_buyable(contact_id, ranked[start:start + batch], scores, best_reason, limit - len(result))
+        if len(result) >= limit:
+            break
+    return result
+
+
+def _keep_buyable(
+    contact_id: int, candidates: list[int], scores: dict[int, float],
+    best_reason: dict[int, tuple[float, int]], wanted: int,
+) -> list[Recommendation]:
+    """Return up to `wanted` of `candidates` (best first) that are active and the customer never bought."""
+    reasons = {best_reason[pk][1] for pk in candidates}
+    rows = {
+        row[0]: row
+        for row in Product.objects.filter(pk__in=[*candidates, *reasons])
+        .annotate(bought=Exists(CustomerProduct.objects.filter(contact_id=contact_id, product_id=OuterRef("pk"))))
+        .order_by().values_list("id", "sku", "name", "price", "currency", "active", "bought")
+    }
+    kept = []
+    for pk in candidates:
+        row = rows.get(pk)
+        if row is None or not row[5] or row[6]:
+            continue
+        because_id = best_reason[pk][1]
+        kept.append(Recommendation(
+            product_id=pk, sku=row[1], name=row[2], price=row[3], currency=row[4], score=round(scores[pk], 6),
+            because_id=because_id, because_name=rows[because_id][2] if because_id in rows else "",
+        ))
+        if len(kept) == wanted:
+            break
+    return kept
+
+
+def goes_with(product_id: int, limit: int = 10) -> list[Partner]:
+    """Return the active products bought most often with this one (by score), best first."""
+    rows = (
+        ProductPair.objects.filter(product_a_id=product_id, product_b__active=True)
+        .select_related("product_b").only("co_count", "score", "product_b__sku", "product_b__name",
+                                          "product_b__price", "product_b__currency")
+        .order_by("-score", "product_b_id")[:limit]
+    )
+    return [
+        Partner(product_id=r.product_b_id, sku=r.product_b.sku, name=r.product_b.name, price=r.product_b.price,
+                currency=r.product_b.currency, co_count=r.co_count, score=round(r.score, 6))
+        for r in rows
+    ]

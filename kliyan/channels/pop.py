@@ -1,0 +1,82 @@
+"""The screen-pop sections about the timeline: the last conversations and the open tasks.
+
+Each is one indexed query read as plain values: a pop must answer in a few milliseconds
+while the phone rings, and building model instances for a handful of rows costs more than
+the query itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from django.utils import timezone
+
+from kliyan.core.choices import Channel
+from kliyan.core.registry import PopSection, register_pop_section
+from kliyan.interactions import queries as interaction_queries
+from kliyan.interactions.choices import Outcome, TaskStatus
+
+LAST_INTERACTIONS = 5
+OPEN_TASKS = 10
+STAFF_FIELDS = ("first_name", "last_name", "username")
+
+
+def _staff_name(row: dict[str, Any], prefix: str) -> str:
+    """Return what str(user) would: the full name, else the username ("" without a user)."""
+    first, last, username = (row.pop(f"{prefix}__{name}") or "" for name in STAFF_FIELDS)
+    return f"{first} {last}".strip() or username
+
+
+def last_interactions(contact: Any) -> list[dict[str, Any]]:
+    """Return the contact's last five conversations: when, channel, what was asked and answered, by whom."""
+    channels = dict(Channel.choices)
+    outcomes = dict(Outcome.choices)
+    rows = (
+        interaction_queries.interactions(contact_id=contact.pk)
+        .order_by("-occurred_at", "-id")
+        .values("id", "occurred_at", "channel", "direction", "question", "answer", "outcome", *(f"staff__{n}" for n in STAFF_FIELDS))
+        [:LAST_INTERACTIONS]
+    )
+    return [
+        {
+            "id": row["id"],
+            "at": row["occurred_at"].isoformat(),
+            "channel": row["channel"],
+            "channel_label": str(channels.get(row["channel"], row["channel"])),
+            "direction": row["direction"],
+            "question": row["question"],
+            "answer": row["answer"],
+            "outcome": row["outcome"],
+            "outcome_label": str(outcomes.get(row["outcome"], "")) if row["outcome"] else "",
+            "staff": _staff_name(row, "staff"),
+        }
+        for row in rows
+    ]
+
+
+def open_tasks(contact: Any) -> list[dict[str, Any]]:
+    """Return the contact's open follow-ups, soonest due first."""
+    today = timezone.localdate()
+    rows = (
+        interaction_queries.tasks(contact_id=contact.pk, status=TaskStatus.OPEN)
+        .order_by("due_date", "id")
+        .values("id", "title", "due_date", *(f"assignee__{n}" for n in STAFF_FIELDS))
+        [:OPEN_TASKS]
+    )
+    return [
+        {
+            "id": row["id"],
+            "title": row["title"],
+            "due_date": row["due_date"].isoformat(),
+            "overdue": row["due_date"] < today,
+            "assignee": _staff_name(row, "assignee"),
+            "url": reverse("interactions:task_edit", args=[row["id"]]),
+        }
+        for row in rows
+    ]
+
+
+def register() -> None:
+    register_pop_section(PopSection(name="interactions", build=last_interactions, template="channels/_pop_interactions.html", order=10))
+    register_pop_section(PopSection(name="tasks", build=open_tasks, template="channels/_pop_tasks.html", order=20))

@@ -1,0 +1,138 @@
+"""Insert and update rows of the commerce tables in bulk, without building model instances.
+
+Why not `bulk_create`/`bulk_update`: for thousands of orders a second, Django spends
+most of its time compiling each value through the field machinery (and `bulk_update`
+writes one CASE per column). The values here are already clean Python values of known
+types, so they only need the backend's adaptation. Only the commerce app's own tables
+go through here; audit entries still go through kliyan.core.audit.record_many.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, models
+
+# PostgreSQL takes 65,535 parameters a statement.
+DEFAULT_MAX_PARAMS = 65_535
+MAX_ROWS = 1000
+
+
+def _adapter() -> Any:
+    """Return a function giving a value the form the database driver expects."""
+    ops = connection.ops
+    # A chunk repeats the same few date-times (its write time, the sender's stamps), and
+    # converting one to the backend's form is the slowest part of adapting a row.
+    moments: dict[dt.datetime, Any] = {}
+
+    def moment(value: dt.datetime) -> Any:
+        adapted = moments.get(value)
+        if adapted is None:
+            adapted = moments[value] = ops.adapt_datetimefield_value(value)
+        return adapted
+
+    converters: dict[type, Any] = {
+        Decimal: ops.adapt_decimalfield_value, dt.datetime: moment, dt.date: ops.adapt_datefield_value,
+    }
+
+    def adapt(value: Any) -> Any:
+        convert = converters.get(type(value))
+        return value if convert is None else convert(value)
+
+    return adapt
+
+
+def max_params() -> int:
+    """Return how many parameters one statement may carry on this database."""
+    if connection.vendor == "sqlite":
+        # Django assumes SQLite's old limit of 999; builds since 3.32 allow 32,766.
+        import sqlite3
+
+        connection.ensure_connection()
+        return connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    return connection.features.max_query_params or DEFAULT_MAX_PARAMS
+
+
+def _columns(model: type[models.Model], names: Sequence[str]) -> list[str]:
+    fields = {f.attname: f.column for f in model._meta.concrete_fields}
+    return [connection.ops.quote_name(fields[name]) for name in names]
+
+
+def insert_returning_ids(model: type[models.Model], names: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[int]:
+    """Insert `rows` (values in the order of `names`); return their new ids in the same order.
+
+    Multi-row INSERT … RETURNING answers in the order of VALUES on SQLite and PostgreSQL,
+    which Django's own bulk_create relies on too.
+    """
+    if not rows:
+        return []
+    adapt = _adapter()
+    table = connection.ops.quote_name(model._meta.db_table)
+    pk = connection.ops.quote_name(model._meta.pk.column)
+    columns = ", ".join(_columns(model, names))
+    per_row = "(" + ", ".join(["%s"] * len(names)) + ")"
+    batch = max(1, min(MAX_ROWS, max_params() // len(names)))
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch):
+            part = rows[start:start + batch]
+            sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([per_row] * len(part))} RETURNING {pk}"
+            cursor.execute(sql, [adapt(value) for row in part for value in row])
+            ids.extend(row[0] for row in cursor.fetchall())
+    return ids
+
+
+def insert_rows(model: type[models.Model], names: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Insert `rows` whose ids nobody needs back, many rows a statement.
+
+    Not executemany: PostgreSQL would then run one INSERT a row.
+    """
+    if not rows:
+        return
+    adapt = _adapter()
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(_columns(model, names))
+    per_row = "(" + ", ".join(["%s"] * len(names)) + ")"
+    batch = max(1, min(MAX_ROWS, max_params() // len(names)))
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch):
+            part = rows[start:start + batch]
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([per_row] * len(part))}",
+                [adapt(value) for row in part for value in row],
+            )
+
+
+def update_rows(model: type[models.Model], names: Sequence[str], rows: Sequence[tuple[int, Sequence[Any]]]) -> None:
+    """Set `names` to the given values on each (id, values) row."""
+    if not rows:
+        return
+    adapt = _adapter()
+    table = connection.ops.quote_name(model._meta.db_table)
+    pk = connection.ops.quote_name(model._meta.pk.column)
+    assignments = ", ".join(f"{column} = %s" for column in _columns(model, names))
+    sql = f"UPDATE {table} SET {assignments} WHERE {pk} = %s"
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [[*(adapt(value) for value in values), pk_value] for pk_value, values in rows])
+
+
+def lookup(model: type[models.Model], key: str, value: str, keys: Sequence[Any]) -> dict[Any, Any]:
+    """Return {key: value} for the rows whose `key` column is one of `keys` (for thousands of SKUs a chunk)."""
+    if not keys:
+        return {}
+    table = connection.ops.quote_name(model._meta.db_table)
+    key_column, value_column = _columns(model, [key, value])
+    limit = max_params()
+    found: dict[Any, Any] = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(keys), limit):
+            part = keys[start:start + limit]
+            cursor.execute(
+                f"SELECT {key_column}, {value_column} FROM {table} WHERE {key_column} IN ({', '.join(['%s'] * len(part))})",
+                list(part),
+            )
+            found.update(cursor.fetchall())
+    return found
