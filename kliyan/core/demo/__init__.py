@@ -62,6 +62,7 @@ class DemoSummary:
     tasks: int = 0
     notes: int = 0
     consents: int = 0
+    orders: int = 0
     birthdays_today: list[str] = field(default_factory=list)
 
 
@@ -343,6 +344,14 @@ def load_demo(*, people: int = 200, companies: int = 40, seed: int = DEFAULT_SEE
         summary.people = people
         if everyone:
             summary.tasks += _my_day_tasks(gen, admin=admin, staff=staff, people=everyone, today=today, now=now)
+        # Imported here: core must not need commerce at import time (apps plug into core).
+        from kliyan.commerce.demo import load_demo_commerce
+
+        bought = load_demo_commerce(
+            actor=admin, contacts=[c for c, _k in everyone], companies=[c for pool in by_country.values() for c in pool],
+            rng=gen.rng, now=now,
+        )
+        summary.orders = bought["orders"]
         record(
             actor=admin, action=AuditAction.CREATE, object_type_label=DEMO_MARKER, object_id="demo",
             label=f"Demo data: {people} people, {companies} companies",

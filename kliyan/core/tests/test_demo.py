@@ -32,6 +32,17 @@ def test_the_full_demo_is_realistic_and_complete() -> None:
     assert Company.objects.count() == 40
     assert summary.people == 200 and summary.companies == 40
 
+    # Purchases through the ingestion path: orders, balances, credit and suggestions to show.
+    from kliyan.analytics.recommendations import recommendations_for
+    from kliyan.commerce.models import CreditTerms, Invoice, Order, Payment, Product
+
+    assert summary.orders == Order.objects.count() > 150
+    assert Product.objects.filter(stock_on_hand__gt=0).exists()
+    assert Invoice.objects.filter(status="open").exists() and Payment.objects.exists()
+    assert CreditTerms.objects.filter(contact__isnull=False).exists() and CreditTerms.objects.filter(company__isnull=False).exists()
+    buyers = Order.objects.filter(status="fulfilled").values_list("contact_id", flat=True).distinct()[:30]
+    assert any(recommendations_for(pk) for pk in buyers)
+
     # Phones: valid E.164 numbers from each of the five countries.
     numbers = list(PhoneNumber.objects.values_list("e164", flat=True))
     assert all(E164.match(n) and parse_phone(n).e164 == n for n in numbers)

@@ -38,8 +38,9 @@ class Command(BaseCommand):
                 self.stdout.write(_("The demo data is already loaded; nothing to do."))
                 return
         self.stdout.write(
-            _("Loaded %(people)s people, %(companies)s companies, %(interactions)s interactions and %(tasks)s tasks.")
-            % {"people": summary.people, "companies": summary.companies, "interactions": summary.interactions, "tasks": summary.tasks}
+            _("Loaded %(people)s people, %(companies)s companies, %(interactions)s interactions, %(tasks)s tasks and %(orders)s orders.")
+            % {"people": summary.people, "companies": summary.companies, "interactions": summary.interactions, "tasks": summary.tasks,
+               "orders": summary.orders}
         )
         print_login(self.stdout, ensure_demo_admin())
 
