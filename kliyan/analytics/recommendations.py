@@ -26,11 +26,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 
 from kliyan.analytics.models import CustomerProduct, PendingCustomer, ProductPair
 from kliyan.analytics.services import purchases
 from kliyan.commerce.models import Product
+from kliyan.core.prepared import run_prepared
 
 # How many of the customer's latest products and of each one's partners are considered.
 RECENT_PRODUCTS = 20
@@ -130,13 +131,18 @@ def _keep_buyable(
     best_reason: dict[int, tuple[float, int]], wanted: int,
 ) -> list[Recommendation]:
     """Return up to `wanted` of `candidates` (best first) that are active and the customer never bought."""
-    reasons = {best_reason[pk][1] for pk in candidates}
-    rows = {
-        row[0]: row
-        for row in Product.objects.filter(pk__in=[*candidates, *reasons])
-        .annotate(bought=Exists(CustomerProduct.objects.filter(contact_id=contact_id, product_id=OuterRef("pk"))))
-        .order_by().values_list("id", "sku", "name", "price", "currency", "active", "bought")
-    }
+    wanted_ids = sorted({*candidates, *(best_reason[pk][1] for pk in candidates)})
+    ids = {f"product_{n}": pk for n, pk in enumerate(wanted_ids)}
+
+    def build(contact_id: int, **product_ids: int) -> QuerySet:
+        return (
+            Product.objects.filter(pk__in=list(product_ids.values()))
+            .annotate(bought=Exists(CustomerProduct.objects.filter(contact_id=contact_id, product_id=OuterRef("pk"))))
+            .order_by().values_list("id", "sku", "name", "price", "currency", "active", "bought")
+        )
+
+    # On the screen pop's path: compiled once per connection and size (core.prepared).
+    rows = {row[0]: row for row in run_prepared(("recommendations.products", len(ids)), build, contact_id=contact_id, **ids)}
     kept = []
     for pk in candidates:
         row = rows.get(pk)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from kliyan.core.choices import Channel
+from kliyan.core.prepared import run_prepared
 from kliyan.core.registry import PopSection, register_pop_section
 from kliyan.interactions import queries as interaction_queries
 from kliyan.interactions.choices import Outcome, TaskStatus
@@ -22,22 +24,36 @@ OPEN_TASKS = 10
 STAFF_FIELDS = ("first_name", "last_name", "username")
 
 
+INTERACTION_COLUMNS = ("id", "occurred_at", "channel", "direction", "question", "answer", "outcome", *(f"staff__{n}" for n in STAFF_FIELDS))
+TASK_COLUMNS = ("id", "title", "due_date", *(f"assignee__{n}" for n in STAFF_FIELDS))
+
+
 def _staff_name(row: dict[str, Any], prefix: str) -> str:
     """Return what str(user) would: the full name, else the username ("" without a user)."""
     first, last, username = (row.pop(f"{prefix}__{name}") or "" for name in STAFF_FIELDS)
     return f"{first} {last}".strip() or username
 
 
+def _interaction_rows(contact_id: int) -> QuerySet:
+    return (
+        interaction_queries.interactions(contact_id=contact_id)
+        .order_by("-occurred_at", "-id").values_list(*INTERACTION_COLUMNS)[:LAST_INTERACTIONS]
+    )
+
+
+def _task_rows(contact_id: int) -> QuerySet:
+    return (
+        interaction_queries.tasks(contact_id=contact_id, status=TaskStatus.OPEN)
+        .order_by("due_date", "id").values_list(*TASK_COLUMNS)[:OPEN_TASKS]
+    )
+
+
 def last_interactions(contact: Any) -> list[dict[str, Any]]:
     """Return the contact's last five conversations: when, channel, what was asked and answered, by whom."""
     channels = dict(Channel.choices)
     outcomes = dict(Outcome.choices)
-    rows = (
-        interaction_queries.interactions(contact_id=contact.pk)
-        .order_by("-occurred_at", "-id")
-        .values("id", "occurred_at", "channel", "direction", "question", "answer", "outcome", *(f"staff__{n}" for n in STAFF_FIELDS))
-        [:LAST_INTERACTIONS]
-    )
+    # Compiled once per connection (core.prepared): the ORM's work would cost more than the query.
+    rows = [dict(zip(INTERACTION_COLUMNS, row)) for row in run_prepared("pop.interactions", _interaction_rows, contact_id=contact.pk)]
     return [
         {
             "id": row["id"],
@@ -58,12 +74,7 @@ def last_interactions(contact: Any) -> list[dict[str, Any]]:
 def open_tasks(contact: Any) -> list[dict[str, Any]]:
     """Return the contact's open follow-ups, soonest due first."""
     today = timezone.localdate()
-    rows = (
-        interaction_queries.tasks(contact_id=contact.pk, status=TaskStatus.OPEN)
-        .order_by("due_date", "id")
-        .values("id", "title", "due_date", *(f"assignee__{n}" for n in STAFF_FIELDS))
-        [:OPEN_TASKS]
-    )
+    rows = [dict(zip(TASK_COLUMNS, row)) for row in run_prepared("pop.tasks", _task_rows, contact_id=contact.pk)]
     return [
         {
             "id": row["id"],

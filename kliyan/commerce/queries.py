@@ -54,7 +54,7 @@ from kliyan.commerce.money import (
     rate_on_order_day,
     rates_on,
 )
-from kliyan.commerce.prepared import run_prepared
+from kliyan.core.prepared import run_prepared
 
 AMOUNT = DecimalField(**MONEY)
 
