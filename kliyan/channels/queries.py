@@ -31,6 +31,10 @@ POP_EVENTS_PER_POLL = 20
 def check_phone(raw: str | None, field: str = "phone") -> str:
     """Return the number as sent, or raise ValidationFailed naming `field` if it cannot be a phone."""
     text = (raw or "").strip()
+    if raw and raw[0] == " " and text[:1].isdigit():
+        # A phone system that puts "+509…" unescaped into the pop URL sends a space (a "+"
+        # in a query string is a space): the number was international.
+        text = "+" + text
     if len(text) > MAX_PHONE_LENGTH or len(digits(text)) < MIN_PHONE_DIGITS:
         raise ValidationFailed(
             field_errors={field: [_("Enter a phone number with at least %(count)s digits.") % {"count": MIN_PHONE_DIGITS}]}

@@ -266,7 +266,9 @@ LINE_COLUMNS = ("order_id", "position", "product_id", "sku", "description", "qua
 
 
 def write_orders(outcomes: list[Outcome], *, actor: Any) -> None:
-    product_ids = products_by_sku(line["sku"] for o in outcomes for line in o.record["lines"])
+    skus = sorted({line["sku"] for o in outcomes for line in o.record["lines"] if line["sku"]})
+    products = {sku: (pk, name) for sku, pk, name in Product.objects.filter(sku__in=skus).values_list("sku", "id", "name")}
+    product_ids = {sku: pk for sku, (pk, _name) in products.items()}
     with_products = []
     for outcome in outcomes:
         errors = {
@@ -295,8 +297,9 @@ def write_orders(outcomes: list[Outcome], *, actor: Any) -> None:
     if replaced:
         OrderLine.objects.filter(order_id__in=replaced).delete()
     insert_rows(OrderLine, LINE_COLUMNS, [
-        (plan.data["id"], n, product_ids.get(line["sku"]), line["sku"], line["description"], line["quantity"],
-         line["unit_price"], line["discount"], line["line_total"])
+        # A line sent with a SKU only keeps the product's name of the day, as a till receipt does.
+        (plan.data["id"], n, product_ids.get(line["sku"]), line["sku"], line["description"] or products.get(line["sku"], (0, ""))[1][:255],
+         line["quantity"], line["unit_price"], line["discount"], line["line_total"])
         for plan in plans for n, line in enumerate(plan.record["lines"])
     ])
     _finish(Order, plans, actor=actor, audit_fields=ORDER_AUDIT, label_of=lambda d: d["number"], with_contact=True)

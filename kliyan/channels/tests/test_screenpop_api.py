@@ -100,3 +100,13 @@ def test_the_pop_with_every_apps_sections_stays_bounded(client_as, agent, caller
     with django_assert_max_num_queries(2 + 3 + 2 * sections):
         body: dict[str, Any] = client.get(URL, {"phone": "+50937123456"}).json()
     assert {"interactions", "tasks"} <= set(body["sections"])
+
+
+def test_a_plus_sent_unescaped_in_the_url_is_read_as_international(haiti, agent, client_as):
+    from kliyan.contacts.services import contact_create
+
+    contact = contact_create(actor=agent, data={"first_name": "Arbër", "phones": [{"number": "+355 67 710 8625"}]})
+    response = client_as(agent).get("/api/v1/screenpop?phone=+355677108625")  # the "+" arrives as a space
+    body = response.json()
+    assert body["matched"] is True and body["contact"]["id"] == contact.pk
+    assert body["e164"] == "+355677108625"

@@ -69,6 +69,14 @@ def test_the_same_order_sent_twice_is_stored_once_and_answered_unchanged(manager
     assert AuditEntry.objects.filter(object_type="commerce.order").count() == 1
 
 
+def test_a_line_sent_with_a_sku_only_keeps_the_product_name(manager, catalogue):
+    data = order()
+    data["lines"][1]["description"] = "Oil, 1 l bottle"
+    upsert(manager, "orders", data)
+
+    assert list(OrderLine.objects.order_by("position").values_list("description", flat=True)) == ["Product RICE", "Oil, 1 l bottle"]
+
+
 def test_an_older_version_is_answered_stale_and_changes_nothing(manager, catalogue):
     upsert(manager, "orders", order(updated_at=T2, note="second"))
 
