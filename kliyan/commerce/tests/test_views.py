@@ -147,6 +147,14 @@ def test_order_list_filters_by_status_channel_and_number(shop, agent, client_as)
     assert "WEB-7" in body and "<html" not in body
 
 
+def test_managers_find_rates_and_product_pairs_from_the_orders_page(shop, agent, manager, client_as) -> None:
+    pairs, rates = reverse("analytics:recommendations"), reverse("commerce:exchange_rates")
+    body = client_as(manager).get(reverse("commerce:order_list")).content.decode()
+    assert pairs in body and rates in body
+    body = client_as(agent).get(reverse("commerce:order_list")).content.decode()
+    assert pairs not in body and rates not in body
+
+
 def test_order_detail_shows_lines_invoices_and_payments(shop, viewer, client_as) -> None:
     body = client_as(viewer).get(reverse("commerce:order_detail", args=[shop["order"].pk])).content.decode()
     assert "Kafe Rebo 1 kg" in body
