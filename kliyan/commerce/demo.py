@@ -125,8 +125,5 @@ def load_demo_commerce(*, actor: Any, contacts: list[Contact], companies: list[C
         })
     for company in companies[::4]:
         credit_terms_set(actor=actor, company=company, data={"credit_limit": "250000", "payment_terms_days": 45})
-    from kliyan.analytics.services import rebuild_all
-
-    rebuild_all()
     return summary
 

@@ -344,7 +344,8 @@ def load_demo(*, people: int = 200, companies: int = 40, seed: int = DEFAULT_SEE
         summary.people = people
         if everyone:
             summary.tasks += _my_day_tasks(gen, admin=admin, staff=staff, people=everyone, today=today, now=now)
-        # Imported here: core must not need commerce at import time (apps plug into core).
+        # Imported here: core must not need the apps built on it at import time.
+        from kliyan.analytics.services import rebuild_all
         from kliyan.commerce.demo import load_demo_commerce
 
         bought = load_demo_commerce(
@@ -352,6 +353,8 @@ def load_demo(*, people: int = 200, companies: int = 40, seed: int = DEFAULT_SEE
             rng=gen.rng, now=now,
         )
         summary.orders = bought["orders"]
+        # The nightly job would score the demo's purchases; the demo shows suggestions at once.
+        rebuild_all()
         record(
             actor=admin, action=AuditAction.CREATE, object_type_label=DEMO_MARKER, object_id="demo",
             label=f"Demo data: {people} people, {companies} companies",
