@@ -133,6 +133,40 @@ def _add_ingest(commands: Any) -> None:
     ingest.add_argument("--user", default=None, help="username the audit log records as having sent the data")
 
 
+def _add_import(commands: Any) -> None:
+    imp = commands.add_parser(
+        "import", help="import people or companies from a CSV, XLSX or vCard file",
+        description="Import people (or companies) from a CSV (any delimiter and encoding), XLSX or vCard file. Columns "
+        "are mapped from their names in any of the six languages; --mapping overrides the guess. Progress goes to "
+        "standard error. Rows with a problem are reported, never half-imported; exits non-zero if any row failed. "
+        "If the process is stopped, `kliyan import --resume ID` goes on after the last committed row.",
+    )
+    imp.add_argument("file", nargs="?", default=None, help="the file to import")
+    imp.add_argument("--target", choices=("contacts", "companies"), default="contacts", help="what the file holds (default: %(default)s)")
+    imp.add_argument("--mapping", default=None, help='JSON object column → field, e.g. \'{"Tel": "phone", "Notes": ""}\'')
+    imp.add_argument("--dry-run", action="store_true", help="check and count the whole file, write nothing")
+    imp.add_argument(
+        "--on-duplicate", choices=("skip", "update", "create"), default="skip",
+        help="when a row has the e-mail or phone of an existing record (default: %(default)s)",
+    )
+    imp.add_argument("--resume", type=int, default=None, metavar="ID", help="resume the interrupted import with this id")
+    imp.add_argument("--user", default=None, help="username the audit log records as having imported")
+    imp.add_argument("--batch-size", type=_positive_int, default=1000, help="rows per committed batch (default: %(default)s)")
+    imp.add_argument("--report", default=None, metavar="PATH", help="write the validation report (CSV) to this file")
+
+
+def _add_mail_in(commands: Any) -> None:
+    mail_in = commands.add_parser(
+        "mail-in", help="take in one e-mail from standard input (for a mail server's pipe)",
+        description="Read one raw e-mail (RFC 5322) from standard input and file it in the service desk: a new ticket, "
+        "or the customer's reply to one (threaded by In-Reply-To/References or the [T-000123] tag). The same "
+        "Message-ID twice is stored once. Exit status: 0 filed (or a duplicate), 65 not an e-mail (the mail server "
+        "bounces it), 75 a temporary failure such as the database being down (the mail server tries again). "
+        "See docs/service-desk.md for the Postfix line.",
+    )
+    mail_in.add_argument("--user", default=None, help="username the audit log records as having taken the mail in")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kliyan",
@@ -141,7 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"kliyan {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for add in (_add_serve, _add_worker, _add_demo, _add_createadmin, _add_token, _add_check, _add_ingest):
+    for add in (_add_serve, _add_worker, _add_demo, _add_createadmin, _add_token, _add_check, _add_ingest, _add_import,
+                _add_mail_in):
         add(commands)
     commands.add_parser(
         "manage", help="run any Django management command (kliyan manage help)", add_help=False,
@@ -187,9 +222,21 @@ def _ingest(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     return "ingest", {"args": [args.kind, args.file], "source": args.source, "user": args.user}
 
 
+def _import(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    return "importfile", {
+        "args": [args.file] if args.file else [], "target": args.target, "mapping": args.mapping, "dry_run": args.dry_run,
+        "on_duplicate": args.on_duplicate, "resume": args.resume, "user": args.user, "batch_size": args.batch_size,
+        "report": args.report,
+    }
+
+
+def _mail_in(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    return "mail_in", {"user": args.user}
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], tuple[str, dict[str, Any]]]] = {
     "serve": _serve, "worker": _worker, "demo": _demo, "createadmin": _createadmin, "token": _token, "check": _check,
-    "ingest": _ingest,
+    "ingest": _ingest, "import": _import, "mail-in": _mail_in,
 }
 
 

@@ -27,11 +27,18 @@ class Perm(StrEnum):
     EDIT_COMMERCE = "commerce.edit"            # take orders and record payments by hand
     INGEST_COMMERCE = "commerce.ingest"        # send products, stock, orders, invoices, payments from other systems; credit terms; exchange rates
     MANAGE_WEBHOOKS = "webhooks.manage"        # outbound webhook endpoints, deliveries, replays
+    IMPORT_DATA = "data.import"                # import people and companies from files; undo an import
+    VIEW_KNOWLEDGE = "knowledge.view"          # knowledge base for staff: drafts, internal articles, history
+    EDIT_KNOWLEDGE = "knowledge.edit"          # write articles and change draft translations
+    PUBLISH_KNOWLEDGE = "knowledge.publish"    # publish, unpublish, change published text, delete articles
+    VIEW_TICKETS = "tickets.view"              # the service desk: queue, tickets, their conversation and history
+    WORK_TICKETS = "tickets.work"              # create tickets, reply, add notes, change status, assign
+    MANAGE_SERVICE = "service.manage"          # ticket categories, teams (later SLA policies, problems)
 
 
-_VIEWER = {Perm.VIEW_CUSTOMERS, Perm.VIEW_COMMERCE}
-_AGENT = _VIEWER | {Perm.EDIT_CUSTOMERS, Perm.LOG_INTERACTIONS, Perm.USE_API_TOKENS, Perm.EDIT_COMMERCE}
-_MANAGER = _AGENT | {Perm.ARCHIVE_CUSTOMERS, Perm.VIEW_AUDIT, Perm.MANAGE_CUSTOM_FIELDS, Perm.INGEST_COMMERCE}
+_VIEWER = {Perm.VIEW_CUSTOMERS, Perm.VIEW_COMMERCE, Perm.VIEW_TICKETS, Perm.VIEW_KNOWLEDGE}
+_AGENT = _VIEWER | {Perm.EDIT_CUSTOMERS, Perm.LOG_INTERACTIONS, Perm.USE_API_TOKENS, Perm.EDIT_COMMERCE, Perm.WORK_TICKETS, Perm.EDIT_KNOWLEDGE}
+_MANAGER = _AGENT | {Perm.ARCHIVE_CUSTOMERS, Perm.VIEW_AUDIT, Perm.MANAGE_CUSTOM_FIELDS, Perm.INGEST_COMMERCE, Perm.IMPORT_DATA, Perm.MANAGE_SERVICE, Perm.PUBLISH_KNOWLEDGE}
 _ADMIN = set(Perm)
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {

@@ -61,3 +61,29 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class Team(models.Model):
+    """A group of staff who share work (the service desk's "my team" queue), led by a manager.
+
+    A team is switched off rather than deleted, so the tickets and history that name it keep
+    their meaning.
+    """
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("manager"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="managed_teams",
+    )
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("members"), blank=True, related_name="teams")
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name

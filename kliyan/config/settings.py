@@ -50,6 +50,9 @@ INSTALLED_APPS = [
     "kliyan.webhooks",
     "kliyan.channels",
     "kliyan.analytics",
+    "kliyan.imports",
+    "kliyan.knowledge",
+    "kliyan.service",
 ]
 
 MIDDLEWARE = [
@@ -210,6 +213,8 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 # The bulk ingestion endpoint (POST /api/v1/ingest/{kind}/bulk) reads its NDJSON body line by
 # line and takes up to this much; every other request keeps the limit above.
 INGEST_MAX_REQUEST_BYTES = int(os.environ.get("KLIYAN_MAX_INGEST_BYTES", str(64 * 1024 * 1024)))
+# Files uploaded for import (CSV, XLSX, vCard; docs/import.md): streamed to disk, read a batch at a time.
+IMPORT_MAX_FILE_BYTES = int(os.environ.get("KLIYAN_MAX_IMPORT_BYTES", str(256 * 1024 * 1024)))
 
 # --- Security -------------------------------------------------------------------------
 # A shop on a laptop is served over plain http://127.0.0.1; behind TLS set KLIYAN_HTTPS=1.
@@ -259,6 +264,12 @@ KLIYAN_API_MAX_PAGE_SIZE = 200
 KLIYAN_TWILIO_AUTH_TOKEN = os.environ.get("KLIYAN_TWILIO_AUTH_TOKEN", "")
 KLIYAN_TWILIO_WEBHOOK_URL = os.environ.get("KLIYAN_TWILIO_WEBHOOK_URL", "")
 KLIYAN_ASTERISK_SECRET = os.environ.get("KLIYAN_ASTERISK_SECRET", "")
+# Service desk (docs/service-desk.md): the address replies to customers come from (and that
+# customers write to; DEFAULT_FROM_EMAIL if unset), the largest attachment kept, and the
+# largest raw e-mail POST /api/v1/service/mail takes.
+KLIYAN_SERVICE_FROM_EMAIL = os.environ.get("KLIYAN_SERVICE_FROM_EMAIL", "")
+KLIYAN_ATTACHMENT_MAX_BYTES = int(os.environ.get("KLIYAN_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+KLIYAN_MAIL_MAX_BYTES = int(os.environ.get("KLIYAN_MAIL_MAX_BYTES", str(25 * 1024 * 1024)))
 
 # Django knows neither Haitian Creole nor Chichewa; without these entries the language
 # switcher cannot name them and LocaleMiddleware would never activate them.

@@ -12,4 +12,8 @@ urlpatterns = [
     path("webhooks/", include("kliyan.webhooks.urls")),
     path("", include("kliyan.channels.urls")),
     path("analytics/", include("kliyan.analytics.urls")),
+    path("imports/", include("kliyan.imports.urls")),
+    path("knowledge/", include("kliyan.knowledge.urls")),
+    path("kb/", include("kliyan.knowledge.public_urls")),
+    path("service/", include("kliyan.service.urls")),
 ]

@@ -53,6 +53,7 @@ SCHEDULE: tuple[Job, ...] = (
     Job("refresh_recommendations", "*/5 * * * *", "kliyan.analytics.tasks.refresh_recommendations"),
     Job("rebuild_recommendations", "0 2 * * *", "kliyan.analytics.tasks.rebuild_recommendations"),
     Job("retry_due_webhooks", "* * * * *", "kliyan.webhooks.tasks.retry_due_deliveries"),
+    Job("retry_ticket_replies", "* * * * *", "kliyan.service.tasks.retry_ticket_replies"),
 )
 
 

@@ -63,6 +63,8 @@ class DemoSummary:
     notes: int = 0
     consents: int = 0
     orders: int = 0
+    articles: int = 0
+    tickets: int = 0
     birthdays_today: list[str] = field(default_factory=list)
 
 
@@ -353,6 +355,14 @@ def load_demo(*, people: int = 200, companies: int = 40, seed: int = DEFAULT_SEE
             rng=gen.rng, now=now,
         )
         summary.orders = bought["orders"]
+        from kliyan.knowledge.demo import load_demo_knowledge
+
+        summary.articles = load_demo_knowledge(actor=admin)
+        from kliyan.service.demo import load_demo_service
+
+        summary.tickets = load_demo_service(
+            actor=admin, staff=list(staff.values()), contacts=[c for c, _k in everyone], rng=gen.rng, now=now,
+        )
         # The nightly job would score the demo's purchases; the demo shows suggestions at once.
         rebuild_all()
         record(
