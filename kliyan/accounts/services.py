@@ -16,6 +16,7 @@ from kliyan.core.audit import record, snapshot
 from kliyan.core.choices import Language
 from kliyan.core.errors import FieldErrors, NotFound
 from kliyan.core.models import AuditAction
+from kliyan.core.prepared import model_columns, run_prepared_models
 
 TOKEN_PREFIX = "kly_"
 
@@ -93,13 +94,26 @@ def token_revoke(*, actor: User | None, token_id: int) -> ApiToken:
     return token
 
 
+def _active_token(key_hash: str):  # type: ignore[no-untyped-def]
+    return (
+        ApiToken.objects.filter(key_hash=key_hash, revoked_at__isnull=True)
+        .order_by()
+        .values_list(*model_columns(ApiToken), *model_columns(User, "user__"))[:1]
+    )
+
+
 def token_authenticate(raw: str) -> ApiToken | None:
     """Return the active token matching `raw`, or None."""
     if not raw or not raw.startswith(TOKEN_PREFIX):
         return None
-    token = ApiToken.objects.select_related("user").filter(key_hash=hash_token(raw), revoked_at__isnull=True).first()
-    if token is None or not token.user.is_active:
+    # Every API request asks this; compiled once per connection (core.prepared).
+    rows = run_prepared_models("accounts.active_token", _active_token, (ApiToken, User), key_hash=hash_token(raw))
+    if not rows:
         return None
+    token, user = rows[0]
+    if not user.is_active:
+        return None
+    token.user = user
     now = timezone.now()
     # Writing on every request would serialise API reads on SQLite; a minute is precise enough.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:

@@ -18,7 +18,7 @@ from django.db import models
 
 from kliyan.commerce.ingest_sql import insert_returning_ids, update_rows
 from kliyan.core.audit import snapshot
-from kliyan.core.models import AuditAction, AuditEntry
+from kliyan.core.models import AuditAction
 
 
 class Result(StrEnum):
@@ -184,22 +184,24 @@ def _jsonable(value: Any) -> Any:
 def audit_entries(
     model: type[models.Model], plans: Iterable[Plan], *, actor: Any, audit_fields: list[str],
     label_of: Callable[[dict[str, Any]], str], with_contact: bool = False,
-) -> list[AuditEntry]:
-    """Return one audit entry per written plan (created or changed, before and after)."""
+) -> list[dict[str, Any]]:
+    """Return one audit entry (as record_many's mapping) per written plan: created or changed, before and after."""
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
+    actor_id = actor.pk if authenticated else None
+    actor_label = actor.get_username() if authenticated else ""
     kind = f"{model._meta.app_label}.{model._meta.model_name}"
     entries = []
     for plan in plans:
         data = plan.data
-        entries.append(AuditEntry(
-            actor=actor if authenticated else None,
-            actor_label=actor.get_username() if authenticated else "",
-            action=AuditAction.CREATE if plan.creating else AuditAction.UPDATE,
-            object_type=kind,
-            object_id=str(data["id"]),
-            object_label=label_of(data)[:255],
-            contact_id=data.get("contact_id") if with_contact else None,
-            before=plan.before,
-            after={name: _jsonable(data[name]) for name in audit_fields},
-        ))
+        entries.append({
+            "actor_id": actor_id,
+            "actor_label": actor_label,
+            "action": AuditAction.CREATE.value if plan.creating else AuditAction.UPDATE.value,
+            "object_type": kind,
+            "object_id": str(data["id"]),
+            "object_label": label_of(data)[:255],
+            "contact_id": data.get("contact_id") if with_contact else None,
+            "before": plan.before,
+            "after": {name: _jsonable(data[name]) for name in audit_fields},
+        })
     return entries

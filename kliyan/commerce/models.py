@@ -104,9 +104,17 @@ class StockLevel(ExternalRecord):
 
 
 class Order(ExternalRecord):
+    # Every index costs each of the thousands of orders a second that ingestion writes, so
+    # the foreign keys carry no index of their own: (contact, -ordered_at) and (company,
+    # -ordered_at) below serve every lookup by customer, and orders are never looked up
+    # by who keyed them in (users are deactivated, not deleted).
     number = models.CharField(_("number"), max_length=64)
-    contact = models.ForeignKey(Contact, verbose_name=_("contact"), null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
-    company = models.ForeignKey(Company, verbose_name=_("company"), null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
+    contact = models.ForeignKey(
+        Contact, verbose_name=_("contact"), null=True, blank=True, on_delete=models.SET_NULL, related_name="orders", db_index=False,
+    )
+    company = models.ForeignKey(
+        Company, verbose_name=_("company"), null=True, blank=True, on_delete=models.SET_NULL, related_name="orders", db_index=False,
+    )
     sales_channel = models.CharField(_("sold through"), max_length=20, choices=SalesChannel.choices, default=SalesChannel.SHOP)
     ordered_at = models.DateTimeField(_("ordered at"))
     status = models.CharField(_("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.PLACED)
@@ -116,7 +124,9 @@ class Order(ExternalRecord):
     tax_total = models.DecimalField(_("tax"), **MONEY, default=ZERO)
     total = models.DecimalField(_("total"), **MONEY, default=ZERO)
     note = models.TextField(_("note"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False,
+    )
 
     class Meta(ExternalRecord.Meta):
         verbose_name = _("order")

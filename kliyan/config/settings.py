@@ -113,9 +113,8 @@ if DATABASE_URL:
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         DATABASES["default"]["OPTIONS"] = SQLITE_OPTIONS
     elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        # Under ASGI each request's database work runs on a fresh thread, so Django's
-        # persistent connections are never reused; a pool keeps the connections warm instead
-        # (a new PostgreSQL connection costs milliseconds, the screen pop has five).
+        # A pool keeps connections warm for the threads that serve requests and for the
+        # async views' short database calls (a new PostgreSQL connection costs milliseconds).
         DATABASES["default"]["OPTIONS"] = {
             **DATABASES["default"].get("OPTIONS", {}),
             "pool": {"min_size": 2, "max_size": int(os.environ.get("KLIYAN_DB_POOL_SIZE", "20")), "timeout": 10},
@@ -128,7 +127,15 @@ else:
             "OPTIONS": SQLITE_OPTIONS,
         }
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Requests run on a fixed pool of threads (kliyan/config/asgi.py); each keeps its
+    # connection rather than opening one (and running the PRAGMAs) per request.
+    DATABASES["default"]["CONN_MAX_AGE"] = None
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Threads per server process that run the (synchronous) views; a long request such as a
+# bulk import holds one while the others go on answering.
+KLIYAN_THREADS = int(os.environ.get("KLIYAN_THREADS", "8"))
 
 # --- Accounts ---------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -22,7 +22,7 @@ from kliyan.contacts.search import (
 )
 from kliyan.core.models import AuditEntry
 from kliyan.core.pagination import Page, keyset_page
-from kliyan.core.prepared import run_prepared
+from kliyan.core.prepared import model_columns, run_prepared, run_prepared_models
 from kliyan.core.phones import lookup_keys
 
 CONTACT_SORTS: dict[str, list[str]] = {
@@ -179,6 +179,28 @@ def _phones_with_key(caller_key: str) -> QuerySet:
     return PhoneNumber.objects.filter(caller_key=caller_key).order_by().values_list("contact_id", "company_id", "e164", "id")[:CALLER_ROWS]
 
 
+def _contacts_by_ids(**ids: int) -> QuerySet:
+    return (
+        Contact.objects.filter(pk__in=list(ids.values()))
+        .order_by()
+        .values_list(*model_columns(Contact), *model_columns(Company, "company__"))
+    )
+
+
+def _contacts_with_company(ids: list[int]) -> dict[int, Contact]:
+    """Return the contacts by id, their company loaded (select_related, compiled once per count of ids)."""
+    if not ids:
+        return {}
+    rows = run_prepared_models(
+        ("caller_id.contacts", len(ids)), _contacts_by_ids, (Contact, Company), **{f"id_{n}": pk for n, pk in enumerate(ids)}
+    )
+    contacts = {}
+    for contact, company in rows:
+        contact.company = company
+        contacts[contact.pk] = contact
+    return contacts
+
+
 def caller_id(raw_number: str, *, limit: int = 10) -> CallerMatch:
     """Return who is calling from `raw_number`, typed or sent in any format.
 
@@ -195,7 +217,7 @@ def caller_id(raw_number: str, *, limit: int = 10) -> CallerMatch:
     rows.sort(key=lambda row: (0 if e164 and row[2] == e164 else 1, row[3]))
     contact_ids = list(dict.fromkeys(r[0] for r in rows if r[0]))
     company_ids = list(dict.fromkeys(r[1] for r in rows if r[1]))[:limit]
-    contacts = Contact.objects.filter(pk__in=contact_ids).select_related("company").order_by().in_bulk() if contact_ids else {}
+    contacts = _contacts_with_company(contact_ids)
     companies = Company.objects.filter(pk__in=company_ids, archived_at__isnull=True).order_by().in_bulk() if company_ids else {}
     ordered = [contacts[i] for i in contact_ids if i in contacts]
     return CallerMatch(

@@ -11,7 +11,7 @@ import contextvars
 import datetime as dt
 import decimal
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -101,23 +101,29 @@ def record(
     )
 
 
-def record_many(entries: Iterable[AuditEntry]) -> None:
+def record_many(entries: Iterable[AuditEntry | Mapping[str, Any]]) -> None:
     """Write many entries with one prepared statement (bulk paths: imports, ingestion, merges).
 
-    The entries are not given ids. Unlike bulk_create, which compiles every value through
-    the field machinery (a third of the time of a bulk ingestion), each column is adapted
-    by one converter chosen once.
+    Entries are AuditEntry instances (not saved, and not given ids) or plain mappings of
+    the same field names (`actor_id`, `object_type`, `after`, …) — cheaper for thousands a
+    second; a name left out takes the field's default. Unlike bulk_create, which compiles
+    every value through the field machinery (a third of the time of a bulk ingestion),
+    each column is adapted by one converter chosen once.
     """
     context = _context.get()
     fields = [f for f in AuditEntry._meta.concrete_fields if not f.primary_key]
     convert = [_db_converter(f) for f in fields]
-    now = timezone.now()
+    names = [f.attname for f in fields]
+    defaults = {f.attname: f.get_default() for f in fields}
+    defaults.update(via=context.via, ip_address=context.ip_address, at=timezone.now())
     rows = []
     for entry in entries:
-        entry.via = entry.via or context.via
-        entry.ip_address = entry.ip_address or context.ip_address
-        entry.at = entry.at or now
-        rows.append([to_db(getattr(entry, f.attname)) for f, to_db in zip(fields, convert, strict=True)])
+        values = entry if isinstance(entry, Mapping) else entry.__dict__
+        row = []
+        for name, to_db in zip(names, convert, strict=True):
+            value = values.get(name)
+            row.append(to_db(defaults[name] if value is None or value == "" else value))
+        rows.append(row)
     if not rows:
         return
     quote = connection.ops.quote_name
@@ -132,6 +138,8 @@ def record_many(entries: Iterable[AuditEntry]) -> None:
 def _db_converter(field: models.Field) -> Any:
     if isinstance(field, models.DateTimeField):
         return connection.ops.adapt_datetimefield_value
-    if isinstance(field, models.JSONField | models.GenericIPAddressField):
+    if isinstance(field, models.JSONField):
+        return lambda value: None if value is None else connection.ops.adapt_json_value(value, field.encoder)
+    if isinstance(field, models.GenericIPAddressField):
         return lambda value: field.get_db_prep_save(value, connection)
     return lambda value: value

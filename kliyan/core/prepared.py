@@ -11,12 +11,12 @@ values in. Django's own converters still turn the rows into Decimals and datetim
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
 _CACHE_ATTRIBUTE = "_kliyan_prepared_queries"
 
@@ -83,6 +83,32 @@ def run_prepared(key: Hashable, build: Callable[..., QuerySet], **values: Any) -
     if prepared.converters:
         rows = [tuple(row) for row in prepared.compiler.apply_converters(rows, prepared.converters)]
     return rows
+
+
+def model_columns(model: type[Model], prefix: str = "") -> tuple[str, ...]:
+    """Return the names to pass to values_list() for every column of `model` (after `prefix`, e.g. "user__")."""
+    return tuple(prefix + field.attname for field in model._meta.concrete_fields)
+
+
+def run_prepared_models(
+    key: Hashable, build: Callable[..., QuerySet], models: Sequence[type[Model]], **values: Any
+) -> list[tuple[Model | None, ...]]:
+    """Like run_prepared, for a values_list() of every column of each of `models` in turn (see model_columns).
+
+    Each row comes back as one instance per model, as select_related() would give them;
+    a model whose primary key is NULL (an empty outer join) comes back as None.
+    """
+    shapes = [(model, [field.attname for field in model._meta.concrete_fields]) for model in models]
+    instances = []
+    for row in run_prepared(key, build, **values):
+        start, objects = 0, []
+        for model, names in shapes:
+            part = row[start:start + len(names)]
+            start += len(names)
+            pk = part[names.index(model._meta.pk.attname)]
+            objects.append(None if pk is None else model.from_db(connection.alias, names, part))
+        instances.append(tuple(objects))
+    return instances
 
 
 def _adapt(value: Any) -> Any:

@@ -17,7 +17,7 @@ from django.test import Client
 
 from kliyan.accounts.models import Role, TokenScope, User
 from kliyan.accounts.services import token_create
-from kliyan.channels.tests.asgi_server import asgi_server
+from kliyan.core.tests.asgi_server import asgi_server
 from kliyan.contacts.services import company_create, contact_create
 from kliyan.core.models import Organisation
 

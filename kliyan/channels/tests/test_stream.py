@@ -25,7 +25,7 @@ from twilio.request_validator import RequestValidator
 from kliyan.accounts.models import TokenScope, User
 from kliyan.accounts.services import token_create
 from kliyan.channels.models import CallEvent
-from kliyan.channels.tests.asgi_server import asgi_server
+from kliyan.core.tests.asgi_server import asgi_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

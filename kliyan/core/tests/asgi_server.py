@@ -1,9 +1,10 @@
 """Run Kliyan under uvicorn in a thread, against the test database, for tests that need ASGI.
 
 pytest-django's live_server speaks WSGI, which cannot stream Server-Sent Events: the
-stream and the browser test need the real ASGI server the app runs under in production.
-Requests are served in threads of this process, so they see the test database, SQLite's
-shared in-memory one included, with the test's committed data (transaction=True tests).
+stream and the browser test need the real ASGI application the app runs under in
+production (kliyan.config.asgi). Requests are served in threads of this process, so they
+see the test database, SQLite's shared in-memory one included, with the test's committed
+data (transaction=True tests).
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from contextlib import contextmanager
 
 import uvicorn
 from asgiref.sync import sync_to_async
-from django.core.handlers.asgi import ASGIHandler
 from django.db import connections
+
+from kliyan.config.server import build_application
 
 
 @contextmanager
@@ -29,14 +31,13 @@ def asgi_server() -> Iterator[str]:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        ASGIHandler(), log_level="warning", lifespan="off", timeout_graceful_shutdown=1, access_log=False,
+        build_application(threads=4), log_level="warning", lifespan="off", timeout_graceful_shutdown=1, access_log=False,
     )
     server = uvicorn.Server(config)
     settings_dict = connections["default"].settings_dict
     conn_max_age = settings_dict.get("CONN_MAX_AGE", 0)
-    # Each ASGI request runs its sync code in a thread of its own: close its connection
-    # when the request ends, so no session outlives the test (PostgreSQL drops the test
-    # database at the end only when nobody is connected).
+    # Close each request's connection when it ends, so no session outlives the test
+    # (PostgreSQL drops the test database at the end only when nobody is connected).
     settings_dict["CONN_MAX_AGE"] = 0
 
     async def serve() -> None:
