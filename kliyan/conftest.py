@@ -16,7 +16,10 @@ def _clear_cache() -> None:
     # The organisation is cached; each test starts from the database.
     from django.core.cache import cache
 
+    from kliyan.core.organisation import clear_organisation_cache
+
     cache.clear()
+    clear_organisation_cache()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -35,7 +34,9 @@ class Organisation(models.Model):
     def save(self, *args, **kwargs) -> None:
         self.pk = 1
         super().save(*args, **kwargs)
-        cache.delete(ORGANISATION_CACHE_KEY)
+        from kliyan.core.organisation import clear_organisation_cache
+
+        clear_organisation_cache()
 
 
 class AuditAction(models.TextChoices):

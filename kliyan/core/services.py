@@ -6,14 +6,14 @@ import zoneinfo
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kliyan.core.audit import record, snapshot
 from kliyan.core.choices import Country, Currency
 from kliyan.core.errors import FieldErrors
-from kliyan.core.models import ORGANISATION_CACHE_KEY, AuditAction, Organisation
+from kliyan.core.models import AuditAction, Organisation
+from kliyan.core.organisation import clear_organisation_cache
 
 ORGANISATION_FIELDS = ("name", "country", "currency", "timezone", "language")
 
@@ -63,7 +63,7 @@ def organisation_update(*, actor: Any, data: dict[str, Any]) -> Organisation:
     organisation.save()
     # Organisation.save() clears the cache now; clear it again once committed, so a request
     # that read the old row in between cannot keep it cached.
-    transaction.on_commit(lambda: cache.delete(ORGANISATION_CACHE_KEY))
+    transaction.on_commit(clear_organisation_cache)
     changed = [name for name in ORGANISATION_FIELDS if before[name] != after[name]]
     record(
         actor=actor,
