@@ -87,6 +87,10 @@ def insert_returning_ids(model: type[models.Model], names: Sequence[str], rows: 
     """
     if not rows:
         return []
+    if connection.vendor == "postgresql":
+        ids = _next_ids(model, len(rows))
+        _copy(model, [model._meta.pk.attname, *names], [(pk_value, *row) for pk_value, row in zip(ids, rows, strict=True)])
+        return ids
     params_of = _row_adapter(model, names)
     table = connection.ops.quote_name(model._meta.db_table)
     pk = connection.ops.quote_name(model._meta.pk.column)
@@ -110,6 +114,9 @@ def insert_rows(model: type[models.Model], names: Sequence[str], rows: Sequence[
     """
     if not rows:
         return
+    if connection.vendor == "postgresql":
+        _copy(model, names, rows)
+        return
     params_of = _row_adapter(model, names)
     table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(_columns(model, names))
@@ -122,6 +129,30 @@ def insert_rows(model: type[models.Model], names: Sequence[str], rows: Sequence[
                 f"INSERT INTO {table} ({columns}) VALUES {', '.join([per_row] * len(part))}",
                 params_of(part),
             )
+
+
+def _next_ids(model: type[models.Model], count: int) -> list[int]:
+    """Take `count` ids from the table's sequence (PostgreSQL), in order."""
+    table, column = model._meta.db_table, model._meta.pk.column
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, column, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _copy(model: type[models.Model], names: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Load rows with COPY (PostgreSQL): psycopg turns each value into COPY's text in C.
+
+    A multi-row INSERT makes psycopg adapt every one of tens of thousands of parameters
+    and PostgreSQL parse and plan a statement that long: COPY does neither.
+    """
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(_columns(model, names))
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 def update_rows(model: type[models.Model], names: Sequence[str], rows: Sequence[tuple[int, Sequence[Any]]]) -> None:

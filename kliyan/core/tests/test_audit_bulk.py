@@ -1,0 +1,35 @@
+"""record_many: the audit path of bulk writes (ingestion, imports), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from kliyan.core.audit import audit_context, record_many
+from kliyan.core.models import AuditAction, AuditEntry
+
+pytestmark = pytest.mark.django_db
+
+
+def test_bulk_entries_keep_their_values_and_the_context_they_were_written_in(make_user) -> None:
+    actor = make_user()
+    with audit_context(via="api", ip_address="203.0.113.5"):
+        record_many([
+            {"actor_id": actor.pk, "actor_label": actor.username, "action": AuditAction.CREATE.value,
+             "object_type": "commerce.order", "object_id": "41", "object_label": "POS-41", "contact_id": 7,
+             "after": {"total": "12.50", "note": "Ayiti ✓"}},
+            AuditEntry(actor=actor, action=AuditAction.UPDATE, object_type="commerce.order", object_id="42",
+                       before={"status": "placed"}, after={"status": "paid"}),
+        ])
+
+    created, updated = AuditEntry.objects.order_by("object_id")
+    assert (created.action, created.object_label, created.contact_id, created.after) == (
+        "create", "POS-41", 7, {"total": "12.50", "note": "Ayiti ✓"})
+    assert created.before is None
+    assert (updated.before, updated.after, updated.actor_id) == ({"status": "placed"}, {"status": "paid"}, actor.pk)
+    assert {(e.via, e.ip_address) for e in (created, updated)} == {("api", "203.0.113.5")}
+    assert created.at is not None and created.at == updated.at
+
+
+def test_nothing_to_record_writes_nothing() -> None:
+    record_many([])
+    assert not AuditEntry.objects.exists()
