@@ -218,19 +218,38 @@ def build_recommendations() -> dict[str, Any]:
     return {"seconds": round(time.perf_counter() - started, 1), **result}
 
 
-def catch_up_recommendations() -> None:
-    """Recount the customers earlier bulk rounds left pending, as the worker would have done since.
+BULK_SOURCE = "bench-pos"
 
-    A pending customer's pop reads their orders instead of the stored basket (correct, but
-    slower); on a running installation the worker's refresh clears them within seconds.
+
+def remove_bulk_orders() -> dict[str, int]:
+    """Delete what the bulk rounds sent, so that every --reuse run starts from the seeded database.
+
+    The bulk rounds' customers were only marked for a recount (no worker runs during the
+    bench); the marks go with the orders, so the recommendation counts stay those of the
+    seeded orders and no pop takes the slower path of a customer awaiting a recount.
     """
-    from kliyan.analytics.services import refresh_pending
+    from django.db import connection, transaction
 
-    started, done = time.perf_counter(), 0
-    while counted := refresh_pending():
-        done += counted
-    if done:
-        log(f"recounted {done:,} pending customers in {time.perf_counter() - started:.0f} s")
+    removed = dict.fromkeys(("lines", "audit_entries", "orders"), 0)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM commerce_order WHERE source = %s", [BULK_SOURCE])
+        ids = [row[0] for row in cursor.fetchall()]
+        for start in range(0, len(ids), 5000):
+            part = ids[start:start + 5000]
+            marks = ", ".join(["%s"] * len(part))
+            for label, sql, params in (
+                ("lines", f"DELETE FROM commerce_orderline WHERE order_id IN ({marks})", part),
+                ("audit_entries", f"DELETE FROM core_auditentry WHERE object_type = 'commerce.order' AND object_id IN ({marks})",
+                 [str(pk) for pk in part]),
+                ("orders", f"DELETE FROM commerce_order WHERE id IN ({marks})", part),
+            ):
+                cursor.execute(sql, params)
+                removed[label] += cursor.rowcount
+        cursor.execute("DELETE FROM analytics_pendingcustomer")
+        removed["pending_marks"] = cursor.rowcount
+    if removed["orders"]:
+        log(f"removed the {removed['orders']:,} orders of earlier bulk rounds")
+    return removed
 
 
 def vacuum() -> float:
@@ -336,7 +355,7 @@ def measure(args: argparse.Namespace, data_dir: Path, seeded: dict[str, Any]) ->
     numbers += [f"+50948{rng.randrange(10**6):06d}" for _ in range(len(numbers) // 10)]
     rng.shuffle(numbers)
     totals = {"contacts": Contact.objects.count(), "orders": Order.objects.count()}
-    catch_up_recommendations()
+    remove_bulk_orders()
     if connection.vendor == "sqlite":
         warm_page_cache(Path(connection.settings_dict["NAME"]))
     connection.close()  # the server has the database to itself while we measure
@@ -400,7 +419,7 @@ def order_record(n: int, contact_id: int, run: str) -> dict[str, Any]:
         product = 1 + (n * 3 + position) % 4_000
         lines.append({"sku": f"SKU-{product:06d}", "quantity": str(1 + position), "unit_price": "125.50"})
     return {
-        "source": "bench-pos", "external_id": f"{run}-{n}", "number": f"POS-{run}-{n:08d}",
+        "source": BULK_SOURCE, "external_id": f"{run}-{n}", "number": f"POS-{run}-{n:08d}",
         "updated_at": "2026-06-01T10:00:00Z", "ordered_at": "2026-06-01T09:58:00Z",
         "contact_id": contact_id, "sales_channel": "shop", "status": "paid", "currency": "HTG", "lines": lines,
     }
@@ -451,11 +470,13 @@ def measure_bulk(args: argparse.Namespace, port: int, token: str, max_id: int) -
     concurrent = [
         _bulk_bodies(args, rng, max_id, run, (1 + n) * args.bulk_requests * args.bulk_size) for n in range(args.bulk_clients)
     ]
-    return {
+    results = {
         "bulk_new": _round("bulk_new", port, token, [bodies]),
         "bulk_resent": _round("bulk_resent", port, token, [bodies]),
         "bulk_new_concurrent": _round("bulk_new_concurrent", port, token, concurrent),
     }
+    remove_bulk_orders()
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
