@@ -33,12 +33,15 @@ class Perm(StrEnum):
     PUBLISH_KNOWLEDGE = "knowledge.publish"    # publish, unpublish, change published text, delete articles
     VIEW_TICKETS = "tickets.view"              # the service desk: queue, tickets, their conversation and history
     WORK_TICKETS = "tickets.work"              # create tickets, reply, add notes, change status, assign
-    MANAGE_SERVICE = "service.manage"          # ticket categories, teams (later SLA policies, problems)
+    MANAGE_SERVICE = "service.manage"          # ticket categories, teams, SLA policies, problems; every team's reports
+    VIEW_SERVICE_REPORTS = "service.reports"   # service desk reports of one's own teams (service.manage: every team)
+    VIEW_FEEDBACK = "feedback.view"            # survey results (an agent: their own tickets'; manager and up: everyone's)
+    MANAGE_FEEDBACK = "feedback.manage"        # everyone's survey results; NPS campaigns
 
 
 _VIEWER = {Perm.VIEW_CUSTOMERS, Perm.VIEW_COMMERCE, Perm.VIEW_TICKETS, Perm.VIEW_KNOWLEDGE}
-_AGENT = _VIEWER | {Perm.EDIT_CUSTOMERS, Perm.LOG_INTERACTIONS, Perm.USE_API_TOKENS, Perm.EDIT_COMMERCE, Perm.WORK_TICKETS, Perm.EDIT_KNOWLEDGE}
-_MANAGER = _AGENT | {Perm.ARCHIVE_CUSTOMERS, Perm.VIEW_AUDIT, Perm.MANAGE_CUSTOM_FIELDS, Perm.INGEST_COMMERCE, Perm.IMPORT_DATA, Perm.MANAGE_SERVICE, Perm.PUBLISH_KNOWLEDGE}
+_AGENT = _VIEWER | {Perm.EDIT_CUSTOMERS, Perm.LOG_INTERACTIONS, Perm.USE_API_TOKENS, Perm.EDIT_COMMERCE, Perm.WORK_TICKETS, Perm.EDIT_KNOWLEDGE, Perm.VIEW_FEEDBACK, Perm.VIEW_SERVICE_REPORTS}
+_MANAGER = _AGENT | {Perm.ARCHIVE_CUSTOMERS, Perm.VIEW_AUDIT, Perm.MANAGE_CUSTOM_FIELDS, Perm.INGEST_COMMERCE, Perm.IMPORT_DATA, Perm.MANAGE_SERVICE, Perm.PUBLISH_KNOWLEDGE, Perm.MANAGE_FEEDBACK}
 _ADMIN = set(Perm)
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {

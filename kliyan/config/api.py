@@ -16,11 +16,14 @@ from kliyan.core.api_auth import api_auth
 from kliyan.core.api_errors import ProblemAPI, install_problem_handlers
 from kliyan.core.errors import NotFound
 from kliyan.core.idempotency import claim_key, store_answer
+from kliyan.feedback.api import router as feedback_router
 from kliyan.imports.api import router as imports_router
 from kliyan.interactions.api import router as interactions_router
 from kliyan.knowledge.api import public_router as knowledge_public_router
 from kliyan.knowledge.api import router as knowledge_router
 from kliyan.service.api import router as service_router
+from kliyan.service.problem_api import router as problem_router
+from kliyan.service.sla_api import router as service_sla_router
 from kliyan.webhooks.api import router as webhooks_router
 
 api = ProblemAPI(
@@ -56,6 +59,9 @@ api.add_router("", imports_router)
 api.add_router("", knowledge_router)
 api.add_router("", knowledge_public_router)
 api.add_router("", service_router)
+api.add_router("", problem_router)
+api.add_router("", service_sla_router)
+api.add_router("", feedback_router)
 
 # Last, so it only answers what no endpoint matched (e.g. /contacts/abc): in the API's
 # error format, not the HTML "page not found".

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "kliyan.imports",
     "kliyan.knowledge",
     "kliyan.service",
+    "kliyan.feedback",
 ]
 
 MIDDLEWARE = [
@@ -119,6 +120,12 @@ if DATABASE_URL:
             **DATABASES["default"].get("OPTIONS", {}),
             "pool": {"min_size": 2, "max_size": int(os.environ.get("KLIYAN_DB_POOL_SIZE", "20")), "timeout": 10},
         }
+        if os.environ.get("KLIYAN_DB_PREPARED", "1") == "1":
+            # Send parameters apart from the SQL and let psycopg prepare a statement once it
+            # has run five times on a connection: PostgreSQL then skips parsing and planning,
+            # which cost more than running the screen pop's small queries. Turn it off (0)
+            # behind PgBouncer in transaction mode, which cannot keep prepared statements.
+            DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=5)
 else:
     DATABASES = {
         "default": {
@@ -277,6 +284,14 @@ KLIYAN_ASTERISK_SECRET = os.environ.get("KLIYAN_ASTERISK_SECRET", "")
 KLIYAN_SERVICE_FROM_EMAIL = os.environ.get("KLIYAN_SERVICE_FROM_EMAIL", "")
 KLIYAN_ATTACHMENT_MAX_BYTES = int(os.environ.get("KLIYAN_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 KLIYAN_MAIL_MAX_BYTES = int(os.environ.get("KLIYAN_MAIL_MAX_BYTES", str(25 * 1024 * 1024)))
+# Customer feedback (docs/feedback.md): the address customers reach this installation at
+# (survey links in e-mails; the first allowed host if unset), how long a survey link works,
+# whether a resolved ticket asks its customer for a CSAT score, and how long after the
+# resolution (so the survey arrives after the answer that resolved the ticket).
+KLIYAN_PUBLIC_URL = os.environ.get("KLIYAN_PUBLIC_URL", "")
+KLIYAN_SURVEY_EXPIRY_DAYS = int(os.environ.get("KLIYAN_SURVEY_EXPIRY_DAYS", "30"))
+KLIYAN_CSAT_ENABLED = env_flag("KLIYAN_CSAT_ENABLED", default=True)
+KLIYAN_CSAT_DELAY_MINUTES = int(os.environ.get("KLIYAN_CSAT_DELAY_MINUTES", "10"))
 
 # Django knows neither Haitian Creole nor Chichewa; without these entries the language
 # switcher cannot name them and LocaleMiddleware would never activate them.

@@ -16,4 +16,6 @@ urlpatterns = [
     path("knowledge/", include("kliyan.knowledge.urls")),
     path("kb/", include("kliyan.knowledge.public_urls")),
     path("service/", include("kliyan.service.urls")),
+    path("feedback/", include("kliyan.feedback.urls")),
+    path("s/", include("kliyan.feedback.public_urls")),
 ]

@@ -5,6 +5,8 @@
 - Contact panels: boxes on the contact 360° page (later: orders, tickets, loyalty).
 - Screen-pop sections: what the call-centre screen pop (API and page) shows about the
   caller, each section contributed by the app that owns the data.
+- Page panels: boxes on another app's page (e.g. the ticket page, "ticket"), so the app
+  that owns a page does not import the apps that add to it.
 
 Apps register in their AppConfig.ready().
 """
@@ -115,3 +117,41 @@ def register_pop_section(section: PopSection) -> None:
 
 def pop_sections() -> list[PopSection]:
     return sorted(_pop_sections.values(), key=lambda s: (s.order, s.name))
+
+
+@dataclass(frozen=True)
+class PagePanel:
+    """A box on a page another app owns: a template and the function that fills its context.
+
+    `context(request, obj)` returns the template's context, or None to leave the box out
+    (the user may not see it, say).
+    """
+
+    name: str
+    template: str
+    context: Callable[[Any, Any], dict[str, Any] | None]  # (request, obj) -> context or None
+    order: int = 100
+
+
+_page_panels: dict[str, dict[str, PagePanel]] = {}
+
+
+def register_page_panel(page: str, panel: PagePanel) -> None:
+    """Add (or replace) a panel on `page` ("ticket", …)."""
+    _page_panels.setdefault(page, {})[panel.name] = panel
+
+
+def page_panels(page: str) -> list[PagePanel]:
+    return sorted(_page_panels.get(page, {}).values(), key=lambda p: (p.order, p.name))
+
+
+def render_page_panels(page: str, request: Any, obj: Any) -> list[str]:
+    """Return the HTML of every panel registered for `page`, filled for `obj`, in order."""
+    from django.template.loader import render_to_string
+
+    rendered = []
+    for panel in page_panels(page):
+        context = panel.context(request, obj)
+        if context is not None:
+            rendered.append(render_to_string(panel.template, {**context, "object": obj}, request=request))
+    return rendered

@@ -54,6 +54,9 @@ SCHEDULE: tuple[Job, ...] = (
     Job("rebuild_recommendations", "0 2 * * *", "kliyan.analytics.tasks.rebuild_recommendations"),
     Job("retry_due_webhooks", "* * * * *", "kliyan.webhooks.tasks.retry_due_deliveries"),
     Job("retry_ticket_replies", "* * * * *", "kliyan.service.tasks.retry_ticket_replies"),
+    Job("send_survey_emails", "* * * * *", "kliyan.feedback.tasks.send_due_survey_emails"),
+    Job("expire_survey_invitations", "15 * * * *", "kliyan.feedback.tasks.expire_survey_invitations"),
+    Job("escalate_slas", "* * * * *", "kliyan.service.tasks.escalate_slas"),
 )
 
 

@@ -16,6 +16,8 @@ class ServiceConfig(AppConfig):
             ("ticket.updated", _("Ticket changed")),
             ("ticket.resolved", _("Ticket resolved")),
             ("ticket.message_added", _("Message added to a ticket")),
+            ("problem.created", _("Problem recorded")),
+            ("problem.updated", _("Problem changed")),
         ):
             declare_event(name, label)
         registrations.register()  # the timeline source, contact panel and screen-pop section

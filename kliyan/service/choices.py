@@ -80,3 +80,77 @@ class EventKind(models.TextChoices):
     REPLY = "reply", _("Reply sent")
     NOTE = "note", _("Internal note")
     ATTACHMENT = "attachment", _("Attachment")
+    SLA_POLICY = "sla_policy", _("SLA policy")
+    SLA_WARNING = "sla_warning", _("SLA warning")
+    SLA_BREACH = "sla_breach", _("SLA breached")
+    PROBLEM = "problem", _("Problem")
+    ARTICLE = "article", _("Knowledge article")
+
+
+class SLATarget(models.TextChoices):
+    FIRST_RESPONSE = "first_response", _("First response")
+    RESOLUTION = "resolution", _("Resolution")
+
+
+class SLAEventKind(models.TextChoices):
+    WARNING = "warning", _("Warning")
+    BREACH = "breach", _("Breach")
+
+
+class SLAState(models.TextChoices):
+    """Where a ticket stands against one SLA target (shown on the ticket page and in the queue)."""
+
+    ON_TRACK = "on_track", _("On track")
+    AT_RISK = "at_risk", _("At risk")
+    BREACHED = "breached", _("Breached")
+    MET = "met", _("Met")
+    MISSED = "missed", _("Missed")
+    PAUSED = "paused", _("Paused")
+
+
+class ProblemStatus(models.TextChoices):
+    """Where a problem (the root cause behind many tickets) stands."""
+
+    OPEN = "open", _("Open")
+    INVESTIGATING = "investigating", _("Investigating")
+    FIXING = "fixing", _("Fix in progress")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+
+
+# A problem in one of these is a "known issue": agents are told about it wherever it matters.
+PROBLEM_OPEN = (ProblemStatus.OPEN, ProblemStatus.INVESTIGATING, ProblemStatus.FIXING)
+_PROBLEM_ACTIVE = set(PROBLEM_OPEN)
+
+# A closed problem is final (the same fault coming back is a new problem, linked in its
+# description); a resolved one may still be reopened while its fix is checked.
+PROBLEM_TRANSITIONS: dict[str, frozenset[str]] = {
+    **{status: frozenset((_PROBLEM_ACTIVE | {ProblemStatus.RESOLVED, ProblemStatus.CLOSED}) - {status}) for status in PROBLEM_OPEN},
+    ProblemStatus.RESOLVED: frozenset(_PROBLEM_ACTIVE | {ProblemStatus.CLOSED}),
+    ProblemStatus.CLOSED: frozenset(),
+}
+
+
+def problem_transitions(status: str) -> list[str]:
+    """Return the statuses a problem in `status` may move to, in the order of ProblemStatus."""
+    targets = PROBLEM_TRANSITIONS.get(status, frozenset())
+    return [value for value in ProblemStatus.values if value in targets]
+
+
+class ActionStatus(models.TextChoices):
+    """Where one corrective action of a problem's plan stands."""
+
+    TODO = "todo", _("To do")
+    DOING = "doing", _("In progress")
+    DONE = "done", _("Done")
+
+
+class ProblemEventKind(models.TextChoices):
+    CREATED = "created", _("Problem recorded")
+    CHANGED = "changed", _("Changed")
+    STATUS = "status", _("Status")
+    TICKET_LINKED = "ticket_linked", _("Ticket linked")
+    TICKET_UNLINKED = "ticket_unlinked", _("Ticket unlinked")
+    ACTION_ADDED = "action_added", _("Action added")
+    ACTION_CHANGED = "action_changed", _("Action changed")
+    ACTION_VERIFIED = "action_verified", _("Action checked")

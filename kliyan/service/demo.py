@@ -14,9 +14,9 @@ from typing import Any
 from kliyan.accounts.models import Team
 from kliyan.accounts.teams import team_create
 from kliyan.contacts.models import Contact
-from kliyan.service import categories, services
+from kliyan.service import categories, problems, services
 from kliyan.service.choices import MailStatus, TicketStatus
-from kliyan.service.models import Ticket, TicketCategory, TicketMessage
+from kliyan.service.models import Problem, Ticket, TicketCategory, TicketMessage
 
 CATEGORIES = {
     "Delivery": ("Late delivery", "Damaged parcel"),
@@ -133,6 +133,7 @@ def load_demo_service(*, actor: Any, staff: list[Any], contacts: list[Contact], 
         if target == TicketStatus.CLOSED:
             services.ticket_change_status(actor=worker, ticket=ticket, status=TicketStatus.CLOSED)
     _due_times(now)
+    _demo_problem(actor, staff, categories[DEMO_PROBLEM_CATEGORY])
     return made
 
 
@@ -146,3 +147,34 @@ def _due_times(now: dt.datetime) -> None:
         Ticket.objects.filter(pk=pk).update(
             first_response_due=now + dt.timedelta(minutes=offset), resolution_due=now + dt.timedelta(minutes=offset + 1440),
         )
+
+
+DEMO_PROBLEM_CATEGORY = "Delivery/Late delivery"
+DEMO_PROBLEM = {
+    "title": "Northern route: parcels held at the Cap-Haïtien depot",
+    "description": "Since the road closure, parcels for the north wait at the depot for several days.",
+    "root_cause": "Our courier has one truck for the north; it cannot take the mountain road while it is closed.",
+    "customer_message": "Your parcel is safe at our depot. A second courier takes it this week; "
+                        "we will send you the tracking number by SMS.",
+    "status": "fixing",
+}
+DEMO_ACTIONS = (
+    ("Hire a second courier for the northern route", "doing", None),
+    ("Send an SMS with a new delivery date to every customer waiting", "done", True),
+)
+
+
+def _demo_problem(actor: Any, staff: list[Any], category_id: int) -> Problem | None:
+    """Record the demo's open problem, with a two-step plan, linked to the late-delivery tickets (once)."""
+    if Problem.objects.filter(title=DEMO_PROBLEM["title"]).exists():
+        return None
+    owner = staff[0] if staff else actor
+    problem = problems.problem_create(actor=actor, data={**DEMO_PROBLEM, "category": category_id, "owner": owner.pk})
+    for description, status, verified in DEMO_ACTIONS:
+        data: dict[str, Any] = {"description": description, "owner": owner.pk, "status": status}
+        if verified is not None:
+            data.update(verified=verified, verification_note="Every waiting customer answered or called back.")
+        problems.action_create(actor=actor, problem=problem, data=data)
+    for ticket in Ticket.objects.filter(category_id=category_id, problem__isnull=True).order_by("id")[:3]:
+        problems.problem_link_ticket(actor=actor, problem=problem, ticket=ticket)
+    return problem

@@ -4,10 +4,11 @@ the board and the API."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Lookup, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from kliyan.accounts.teams import team_ids_of
@@ -39,9 +40,38 @@ class TicketFilters:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+class InLiterals(Lookup):
+    """`column IN ('a', 'b')` with the values written into the SQL rather than bound.
+
+    SQLite uses a partial index only when it can prove the query's terms imply the index's
+    condition, which it can for literals but not for a bound IN list: the "unresolved"
+    condition of the queue is written out so the partial indexes on unresolved tickets
+    (Ticket.Meta) are used. Only for fixed choice values, never for anything a user typed.
+    """
+
+    lookup_name = "in_literals"
+    prepare_rhs = False
+
+    def __init__(self, lhs: Any, rhs: tuple[str, ...]) -> None:
+        if not all(re.fullmatch(r"[a-z_]+", str(value)) for value in rhs):
+            raise ValueError("InLiterals takes fixed choice values only")
+        super().__init__(lhs, tuple(str(value) for value in rhs))
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs_sql, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs_sql} IN ({', '.join(repr(value) for value in self.rhs)})", list(lhs_params)
+
+
+def unresolved() -> InLiterals:
+    """The condition "not yet resolved", in the form the partial indexes on open tickets match."""
+    return InLiterals(F("status"), tuple(UNRESOLVED))
+
+
 def filter_tickets(filters: TicketFilters, queryset: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:
     qs = queryset if queryset is not None else Ticket.objects.all()
-    if filters.statuses:
+    if filters.statuses and set(filters.statuses) == set(UNRESOLVED):
+        qs = qs.filter(unresolved())
+    elif filters.statuses:
         qs = qs.filter(status__in=filters.statuses)
     if filters.assignee_id:
         qs = qs.filter(assignee_id=filters.assignee_id)
@@ -68,7 +98,7 @@ def filter_tickets(filters: TicketFilters, queryset: QuerySet[Ticket] | None = N
 
 def breaching_condition(before: dt.datetime) -> Q:
     """Tickets not resolved whose first response (still owed) or resolution is due by `before`."""
-    return Q(status__in=UNRESOLVED) & (
+    return Q(unresolved()) & (
         Q(first_response_due__lte=before, first_responded_at__isnull=True) | Q(resolution_due__lte=before)
     )
 
@@ -106,7 +136,7 @@ def list_tickets(filters: TicketFilters) -> QuerySet[Ticket]:
 def tab_counts(user: Any, team_ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]:
     """Return how many unresolved tickets each queue tab holds, in one query."""
     now = now or timezone.now()
-    counts = Ticket.objects.filter(status__in=UNRESOLVED).aggregate(
+    counts = Ticket.objects.filter(unresolved()).aggregate(
         mine=Count("pk", filter=Q(assignee_id=user.pk)),
         team=Count("pk", filter=Q(team_id__in=team_ids)),
         unassigned=Count("pk", filter=Q(assignee__isnull=True)),
@@ -120,6 +150,8 @@ def ticket_for_page(pk: int) -> Ticket | None:
     return (
         Ticket.objects.select_related(
             "contact", "company", "category", "category__parent", "product", "assignee", "team", "created_by", "follow_up_of",
+            "sla_policy",
+            "problem",
         ).filter(pk=pk).first()
     )
 

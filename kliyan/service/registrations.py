@@ -23,7 +23,7 @@ from kliyan.core.registry import (
     register_pop_section,
     register_timeline_source,
 )
-from kliyan.service import queries
+from kliyan.service import known_issues, queries
 from kliyan.service.choices import UNRESOLVED, Priority, TicketKind, TicketStatus
 from kliyan.service.models import Ticket, reference_for
 
@@ -104,3 +104,4 @@ def register() -> None:
         ContactPanel(name="tickets", template="service/_contact_tickets_panel.html", context=contact_tickets_panel, order=15)
     )
     register_pop_section(PopSection(name="tickets", build=tickets_section, template="service/pop/_tickets.html", order=25))
+    known_issues.register()  # the "Known issues" contact panel and screen-pop section

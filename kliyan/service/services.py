@@ -30,7 +30,7 @@ from kliyan.core.choices import Channel
 from kliyan.core.errors import FieldErrors, NotFound, ValidationFailed
 from kliyan.core.events import emit
 from kliyan.core.models import AuditAction
-from kliyan.service import outbox
+from kliyan.service import outbox, sla
 from kliyan.service.attachments import attachment_store, link_attachments
 from kliyan.service.choices import (
     TRANSITIONS,
@@ -42,6 +42,7 @@ from kliyan.service.choices import (
     TicketStatus,
 )
 from kliyan.service.models import Ticket, TicketCategory, TicketEvent, TicketMessage
+from kliyan.service.ticket_search import first_customer_body, ticket_search_text
 
 SUBJECT_LIMIT = 255
 BODY_LIMIT = 100_000
@@ -49,7 +50,7 @@ BODY_LIMIT = 100_000
 TICKET_EVENT_FIELDS = [
     "id", "kind", "subject", "contact_id", "company_id", "category_id", "product_id", "priority", "status", "channel",
     "assignee_id", "team_id", "follow_up_of_id", "created_at", "updated_at", "first_responded_at", "resolved_at",
-    "closed_at", "first_response_due", "resolution_due", "waiting_since",
+    "closed_at", "first_response_due", "resolution_due", "waiting_since", "problem_id",
 ]
 CREATE_FIELDS = {
     "kind", "subject", "contact", "company", "category", "product", "product_sku", "priority", "channel",
@@ -222,8 +223,14 @@ class _Changes:
         Nothing is written when nothing changed, unless `touch` (a new message moves `updated_at`).
         """
         ticket = self.ticket
+        status = self.status_change()
+        # Due times follow the priority, the category and the status (the clock pauses while waiting).
+        sla_moved = sla.follow_ticket(
+            ticket, changed=self.fields, status_change=(self.at, status.old, status.new) if status else None,
+            actor=_user(self.actor), actor_label=self.actor_label,
+        )
         if not self.items:
-            if touch:
+            if touch or sla_moved:
                 ticket.save()
             return
         ticket.save()
@@ -243,7 +250,6 @@ class _Changes:
         )
         payload = ticket_payload(ticket, changed=self.fields)
         emit("ticket.updated", payload)
-        status = self.status_change()
         if status is not None and status.new == TicketStatus.RESOLVED:
             # The hook for what follows a resolution (a satisfaction survey, say).
             emit("ticket.resolved", payload)
@@ -358,6 +364,8 @@ def ticket_create(
         cleaned["company_id"] = contact.company_id
     now = timezone.now()
     ticket = Ticket(contact=contact, created_by=_user(actor), follow_up_of=follow_up_of, created_at=now, **cleaned)
+    ticket.search_text = ticket_search_text(ticket.subject, description)
+    sla.apply_on_create(ticket)
     ticket.save()
     TicketEvent.objects.create(ticket=ticket, kind=EventKind.CREATED, actor=_user(actor), actor_label=_label(actor), at=now,
                                new_value=ticket.status)
@@ -400,6 +408,8 @@ def ticket_update(*, actor: Any, ticket: Ticket, data: Mapping[str, Any]) -> Tic
     status = cleaned.pop("status", None)
     for field, value in cleaned.items():
         changes.set(field, value)
+    if "subject" in changes.fields:
+        ticket.search_text = ticket_search_text(ticket.subject, first_customer_body(ticket.pk))
     if status is not None:
         _set_status(changes, status)
     changes.commit()
@@ -522,6 +532,9 @@ def ticket_customer_message(
         in_reply_to=in_reply_to[:255], references=references, created_at=now,
     )
     ids = _store_files(actor, ticket, message, files)
+    if ticket.search_text == ticket_search_text(ticket.subject):
+        # The first words from the customer (a ticket opened from an e-mail): what it is about.
+        ticket.search_text = ticket_search_text(ticket.subject, message.body)
     changes = _Changes(ticket=ticket, actor=None, actor_label=who, at=now, audit_actor=actor)
     if moves_status and ticket.status == TicketStatus.WAITING:
         _set_status(changes, TicketStatus.OPEN, check=False)

@@ -22,6 +22,7 @@ from kliyan.contacts.models import Contact
 from kliyan.contacts.queries import search_contacts
 from kliyan.core.errors import KliyanError
 from kliyan.core.pagination import keyset_page
+from kliyan.core.registry import render_page_panels
 from kliyan.core.web import apply_errors, is_htmx, perm_required
 from kliyan.service import categories, outbox, queries, services
 from kliyan.service.attachments import uploads_size_ok
@@ -40,6 +41,7 @@ from kliyan.service.forms import (
     queue_filters,
 )
 from kliyan.service.models import Ticket, TicketAttachment, TicketCategory
+from kliyan.service.ticket_extras import ticket_page_extras
 
 
 def _status(form: Any) -> int:
@@ -132,6 +134,9 @@ def _ticket_page(request: HttpRequest, ticket: Ticket, *, status: int = 200, **f
         "note_form": forms.get("note_form") or (NoteForm() if may_work else None),
         "is_closed": ticket.status == TicketStatus.CLOSED,
         "recipient": outbox.recipient_for(ticket) if may_work else "",
+        # Boxes other apps add to the ticket page (customer feedback's CSAT box, …): core.registry.
+        "panels": render_page_panels("ticket", request, ticket),
+        **ticket_page_extras(request, ticket),  # known issues, its problem, linked articles
     }
     return render(request, "service/ticket_detail.html", context, status=status)
 

@@ -65,6 +65,7 @@ class DemoSummary:
     orders: int = 0
     articles: int = 0
     tickets: int = 0
+    surveys: int = 0
     birthdays_today: list[str] = field(default_factory=list)
 
 
@@ -363,6 +364,9 @@ def load_demo(*, people: int = 200, companies: int = 40, seed: int = DEFAULT_SEE
         summary.tickets = load_demo_service(
             actor=admin, staff=list(staff.values()), contacts=[c for c, _k in everyone], rng=gen.rng, now=now,
         )
+        from kliyan.feedback.demo import load_demo_feedback
+
+        summary.surveys = load_demo_feedback(actor=admin, contacts=[c for c, _k in everyone], rng=gen.rng, now=now)
         # The nightly job would score the demo's purchases; the demo shows suggestions at once.
         rebuild_all()
         record(

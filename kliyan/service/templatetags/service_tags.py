@@ -8,7 +8,7 @@ from typing import Any
 from django import template
 from django.utils.translation import gettext as _
 
-from kliyan.service.choices import EventKind, Priority, TicketKind, TicketStatus
+from kliyan.service.choices import EventKind, Priority, SLATarget, TicketKind, TicketStatus
 
 register = template.Library()
 
@@ -19,6 +19,7 @@ STATUS_STYLES = {
 PRIORITY_STYLES = {Priority.URGENT: "badge--danger", Priority.HIGH: "badge--warn", Priority.LOW: "badge--muted"}
 CHOICE_LABELS = {
     EventKind.STATUS: dict(TicketStatus.choices), EventKind.PRIORITY: dict(Priority.choices), EventKind.KIND: dict(TicketKind.choices),
+    EventKind.SLA_WARNING: dict(SLATarget.choices), EventKind.SLA_BREACH: dict(SLATarget.choices),
 }
 
 
@@ -49,7 +50,8 @@ def event_parts(event: Any) -> dict[str, str]:
         return {"label": label, "old": str(labels.get(event.old_value, event.old_value)), "new": str(labels.get(event.new_value, event.new_value))}
     if kind == EventKind.SUBJECT:
         return {"label": label, "old": event.old_value, "new": event.new_value}
-    if kind in {EventKind.ASSIGNEE, EventKind.TEAM, EventKind.CATEGORY, EventKind.PRODUCT}:
+    if kind in {EventKind.ASSIGNEE, EventKind.TEAM, EventKind.CATEGORY, EventKind.PRODUCT, EventKind.PROBLEM, EventKind.ARTICLE,
+                EventKind.SLA_POLICY}:
         return {"label": label, "old": event.old_label or "—", "new": event.new_label or "—"}
     if kind == EventKind.ATTACHMENT:
         return {"label": label, "old": "", "new": event.new_label}
