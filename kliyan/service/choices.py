@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class TicketKind(models.TextChoices):
@@ -21,7 +22,8 @@ class Priority(models.TextChoices):
 
 class TicketStatus(models.TextChoices):
     NEW = "new", _("New")
-    OPEN = "open", _("Open")
+    # Its own context: the invoices' "Open" agrees with a feminine noun in French and Romanian.
+    OPEN = "open", pgettext_lazy("ticket status", "Open")
     WAITING = "waiting", _("Waiting on customer")
     RESOLVED = "resolved", _("Resolved")
     CLOSED = "closed", _("Closed")
