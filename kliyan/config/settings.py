@@ -284,6 +284,8 @@ KLIYAN_ASTERISK_SECRET = os.environ.get("KLIYAN_ASTERISK_SECRET", "")
 KLIYAN_SERVICE_FROM_EMAIL = os.environ.get("KLIYAN_SERVICE_FROM_EMAIL", "")
 KLIYAN_ATTACHMENT_MAX_BYTES = int(os.environ.get("KLIYAN_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 KLIYAN_MAIL_MAX_BYTES = int(os.environ.get("KLIYAN_MAIL_MAX_BYTES", str(25 * 1024 * 1024)))
+# Days a resolved ticket waits for the customer's answer before it is closed (0: never).
+KLIYAN_TICKET_AUTOCLOSE_DAYS = int(os.environ.get("KLIYAN_TICKET_AUTOCLOSE_DAYS", "7"))
 # Customer feedback (docs/feedback.md): the address customers reach this installation at
 # (survey links in e-mails; the first allowed host if unset), how long a survey link works,
 # whether a resolved ticket asks its customer for a CSAT score, and how long after the

@@ -57,6 +57,7 @@ SCHEDULE: tuple[Job, ...] = (
     Job("send_survey_emails", "* * * * *", "kliyan.feedback.tasks.send_due_survey_emails"),
     Job("expire_survey_invitations", "15 * * * *", "kliyan.feedback.tasks.expire_survey_invitations"),
     Job("escalate_slas", "* * * * *", "kliyan.service.tasks.escalate_slas"),
+    Job("close_resolved_tickets", "40 * * * *", "kliyan.service.tasks.close_resolved_tickets"),
 )
 
 

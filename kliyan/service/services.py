@@ -16,6 +16,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -419,6 +420,25 @@ def ticket_update(*, actor: Any, ticket: Ticket, data: Mapping[str, Any]) -> Tic
 def ticket_change_status(*, actor: Any, ticket: Ticket, status: str) -> Ticket:
     """Move a ticket to `status` (the transitions of choices.TRANSITIONS apply)."""
     return ticket_update(actor=actor, ticket=ticket, data={"status": status})
+
+
+def close_resolved_tickets(*, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """Close the tickets resolved more than KLIYAN_TICKET_AUTOCLOSE_DAYS ago; return how many.
+
+    A resolved ticket stays open to the customer's answer (which reopens it) for those days,
+    then closes as help desks do, so the queue and the reports stop counting it. Each one
+    goes through ticket_update (history, audit, event), with no actor: the schedule did it.
+    """
+    days = settings.KLIYAN_TICKET_AUTOCLOSE_DAYS
+    if days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - dt.timedelta(days=days)
+    due = Ticket.objects.filter(status=TicketStatus.RESOLVED, resolved_at__lt=cutoff).order_by("resolved_at", "id")[:limit]
+    closed = 0
+    for ticket in due:
+        ticket_update(actor=None, ticket=ticket, data={"status": TicketStatus.CLOSED})
+        closed += 1
+    return closed
 
 
 @transaction.atomic

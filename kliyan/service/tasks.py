@@ -44,3 +44,11 @@ def recompute_ticket_slas() -> int:
     from kliyan.service.sla import recompute_open_tickets
 
     return recompute_open_tickets()
+
+
+@task()
+def close_resolved_tickets() -> int:
+    """Close tickets resolved long enough ago (run hourly by the schedule)."""
+    from kliyan.service.services import close_resolved_tickets as close
+
+    return close()
