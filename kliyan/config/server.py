@@ -67,7 +67,9 @@ def _buffered_input(app: Any) -> Any:
     """
 
     def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
-        environ["wsgi.input"] = io.BufferedReader(_RawBody(environ["wsgi.input"]), 64 * 1024)
+        # Django reads no further than Content-Length, so a request without a body needs no reader.
+        if environ.get("CONTENT_LENGTH", "0") not in ("", "0"):
+            environ["wsgi.input"] = io.BufferedReader(_RawBody(environ["wsgi.input"]), 64 * 1024)
         return app(environ, start_response)
 
     return wsgi
