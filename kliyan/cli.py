@@ -135,24 +135,27 @@ def _add_ingest(commands: Any) -> None:
 
 def _add_import(commands: Any) -> None:
     imp = commands.add_parser(
-        "import", help="import people or companies from a CSV, XLSX or vCard file",
-        description="Import people (or companies) from a CSV (any delimiter and encoding), XLSX or vCard file. Columns "
+        "import", help="import people, companies, products or orders from a CSV, XLSX or vCard file",
+        description="Import people (or companies, products, orders) from a CSV (any delimiter and encoding), XLSX or vCard file. Columns "
         "are mapped from their names in any of the six languages; --mapping overrides the guess. Progress goes to "
         "standard error. Rows with a problem are reported, never half-imported; exits non-zero if any row failed. "
         "If the process is stopped, `kliyan import --resume ID` goes on after the last committed row.",
     )
     imp.add_argument("file", nargs="?", default=None, help="the file to import")
-    imp.add_argument("--target", choices=("contacts", "companies"), default="contacts", help="what the file holds (default: %(default)s)")
+    imp.add_argument("--target", choices=("contacts", "companies", "products", "orders"), default="contacts",
+                     help="what the file holds; orders: a row per order line (default: %(default)s)")
     imp.add_argument("--mapping", default=None, help='JSON object column → field, e.g. \'{"Tel": "phone", "Notes": ""}\'')
     imp.add_argument("--dry-run", action="store_true", help="check and count the whole file, write nothing")
     imp.add_argument(
         "--on-duplicate", choices=("skip", "update", "create"), default="skip",
-        help="when a row has the e-mail or phone of an existing record (default: %(default)s)",
+        help="when a row has the e-mail, phone or a similar name at the same company of an existing record, or the code or "
+        "number of an existing product or order (default: %(default)s)",
     )
     imp.add_argument("--resume", type=int, default=None, metavar="ID", help="resume the interrupted import with this id")
     imp.add_argument("--user", default=None, help="username the audit log records as having imported")
-    imp.add_argument("--batch-size", type=_positive_int, default=1000, help="rows per committed batch (default: %(default)s)")
+    imp.add_argument("--batch-size", type=_positive_int, default=5_000, help="rows per committed batch (default: %(default)s)")
     imp.add_argument("--report", default=None, metavar="PATH", help="write the validation report (CSV) to this file")
+    imp.add_argument("--source", default=None, help="products and orders: the source system they are filed under (default: import)")
 
 
 def _add_mail_in(commands: Any) -> None:
@@ -167,6 +170,26 @@ def _add_mail_in(commands: Any) -> None:
     mail_in.add_argument("--user", default=None, help="username the audit log records as having taken the mail in")
 
 
+def _add_backup(commands: Any) -> None:
+    backup = commands.add_parser(
+        "backup", help="write a backup of the whole database and the stored files to one file",
+        description="Write every record of the database and every stored file (attachments, imported files) to one "
+        "file (ZIP), read from one consistent moment while Kliyan keeps running. Progress goes to standard error. "
+        "See docs/backup.md.",
+    )
+    backup.add_argument("file", help="the file to write; it must not exist yet")
+
+
+def _add_restore(commands: Any) -> None:
+    restore = commands.add_parser(
+        "restore", help="restore a backup into an empty database",
+        description="Restore a backup written by `kliyan backup` or the Backups page into an empty database (SQLite or "
+        "PostgreSQL: set DATABASE_URL first), migrating it as needed. A database that holds records is refused. If "
+        "anything goes wrong, nothing is restored and the restore can be run again. See docs/backup.md.",
+    )
+    restore.add_argument("file", help="the backup file (.zip)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kliyan",
@@ -176,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kliyan {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for add in (_add_serve, _add_worker, _add_demo, _add_createadmin, _add_token, _add_check, _add_ingest, _add_import,
-                _add_mail_in):
+                _add_mail_in, _add_backup, _add_restore):
         add(commands)
     commands.add_parser(
         "manage", help="run any Django management command (kliyan manage help)", add_help=False,
@@ -226,7 +249,7 @@ def _import(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     return "importfile", {
         "args": [args.file] if args.file else [], "target": args.target, "mapping": args.mapping, "dry_run": args.dry_run,
         "on_duplicate": args.on_duplicate, "resume": args.resume, "user": args.user, "batch_size": args.batch_size,
-        "report": args.report,
+        "report": args.report, "source": args.source,
     }
 
 
@@ -237,6 +260,7 @@ def _mail_in(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
 COMMANDS: dict[str, Callable[[argparse.Namespace], tuple[str, dict[str, Any]]]] = {
     "serve": _serve, "worker": _worker, "demo": _demo, "createadmin": _createadmin, "token": _token, "check": _check,
     "ingest": _ingest, "import": _import, "mail-in": _mail_in,
+    "backup": lambda args: ("backup", {"args": [args.file]}), "restore": lambda args: ("restore", {"args": [args.file]}),
 }
 
 

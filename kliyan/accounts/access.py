@@ -17,6 +17,7 @@ class Perm(StrEnum):
     EDIT_CUSTOMERS = "customers.edit"          # create and change contacts and companies
     LOG_INTERACTIONS = "interactions.log"      # interactions, notes, tasks, consent
     ARCHIVE_CUSTOMERS = "customers.archive"    # archive and restore
+    MERGE_CUSTOMERS = "customers.merge"        # see likely duplicates, merge contacts into one
     DELETE_CUSTOMERS = "customers.delete"      # delete for good (erasure requests)
     VIEW_AUDIT = "audit.view"                  # audit entries of a contact, and the log
     MANAGE_CUSTOM_FIELDS = "customfields.manage"
@@ -27,7 +28,9 @@ class Perm(StrEnum):
     EDIT_COMMERCE = "commerce.edit"            # take orders and record payments by hand
     INGEST_COMMERCE = "commerce.ingest"        # send products, stock, orders, invoices, payments from other systems; credit terms; exchange rates
     MANAGE_WEBHOOKS = "webhooks.manage"        # outbound webhook endpoints, deliveries, replays
+    MANAGE_BACKUPS = "backups.manage"          # make backups of the whole database and download them
     IMPORT_DATA = "data.import"                # import people and companies from files; undo an import
+    EXPORT_DATA = "data.export"                # export people and companies to CSV, Excel and vCard
     VIEW_KNOWLEDGE = "knowledge.view"          # knowledge base for staff: drafts, internal articles, history
     EDIT_KNOWLEDGE = "knowledge.edit"          # write articles and change draft translations
     PUBLISH_KNOWLEDGE = "knowledge.publish"    # publish, unpublish, change published text, delete articles
@@ -41,7 +44,7 @@ class Perm(StrEnum):
 
 _VIEWER = {Perm.VIEW_CUSTOMERS, Perm.VIEW_COMMERCE, Perm.VIEW_TICKETS, Perm.VIEW_KNOWLEDGE}
 _AGENT = _VIEWER | {Perm.EDIT_CUSTOMERS, Perm.LOG_INTERACTIONS, Perm.USE_API_TOKENS, Perm.EDIT_COMMERCE, Perm.WORK_TICKETS, Perm.EDIT_KNOWLEDGE, Perm.VIEW_FEEDBACK, Perm.VIEW_SERVICE_REPORTS}
-_MANAGER = _AGENT | {Perm.ARCHIVE_CUSTOMERS, Perm.VIEW_AUDIT, Perm.MANAGE_CUSTOM_FIELDS, Perm.INGEST_COMMERCE, Perm.IMPORT_DATA, Perm.MANAGE_SERVICE, Perm.PUBLISH_KNOWLEDGE, Perm.MANAGE_FEEDBACK}
+_MANAGER = _AGENT | {Perm.ARCHIVE_CUSTOMERS, Perm.MERGE_CUSTOMERS, Perm.VIEW_AUDIT, Perm.MANAGE_CUSTOM_FIELDS, Perm.INGEST_COMMERCE, Perm.IMPORT_DATA, Perm.EXPORT_DATA, Perm.MANAGE_SERVICE, Perm.PUBLISH_KNOWLEDGE, Perm.MANAGE_FEEDBACK}
 _ADMIN = set(Perm)
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {

@@ -10,9 +10,17 @@ class AnalyticsConfig(AppConfig):
     def ready(self) -> None:
         from kliyan.analytics import events, pop, views
         from kliyan.core.events import subscribe
-        from kliyan.core.registry import ContactPanel, PopSection, register_contact_panel, register_pop_section
+        from kliyan.core.registry import (
+            ContactPanel,
+            PopSection,
+            register_contact_merge_handler,
+            register_contact_panel,
+            register_pop_section,
+        )
 
         subscribe(events.on_event)
+        # Who bought what is counted from the orders: after a merge, recount both sides.
+        register_contact_merge_handler("analytics.customerproduct", events.on_contacts_merged)
         register_contact_panel(
             ContactPanel(
                 name="recommendations", template="analytics/_contact_recommendations_panel.html",

@@ -1,14 +1,17 @@
 """Read the recommendations: products that go well with what a customer bought, and with a product.
 
-`recommendations_for` is on the screen pop's path, so it is a fixed handful of indexed
+`recommendations_for` is on the screen pop's path, so it is two statements of indexed
 queries whatever the size of the data:
 
 1. their RECENT_PRODUCTS most recently bought products (the (contact, recency_rank)
-   index), and whether they are pending a recount;
-2. the PARTNERS_PER_PRODUCT best partners of each of those (one UNION ALL of short walks
-   down the (product_a, -score) index, at most 20 × 10 rows);
-3. the best candidates' names, prices and whether the customer ever bought them (a
+   index), whether they are pending a recount, and the PARTNERS_PER_PRODUCT best
+   partners of each of those products (short walks down the (product_a, -score) index,
+   at most 20 × 10 rows);
+2. the best candidates' names, prices and whether the customer ever bought them (a
    second batch only when most of the first was bought already or is inactive).
+
+A customer pending a recount costs two statements more: their products are read from the
+orders, and the partners of those.
 
 A candidate's score is the sum of its pair scores with the customer's products, so a
 product that goes with several things they bought ranks above one that goes with one;
@@ -63,26 +66,67 @@ class Partner:
     score: float
 
 
-def _recent_products(contact_id: int) -> tuple[list[int], set[int]]:
-    """Return the customer's latest products (newest first) and any products bought since the last recount.
+# Rows of _basket_and_partners, by their first column.
+_RECENT, _PENDING, _PARTNER = 0, 1, 2
 
-    One query reads the stored basket and whether the customer is pending a recount (a
-    row with product -1). A pending customer's stored basket may miss an order that has
-    just come in, so theirs is read from the orders themselves (a few rows for a normal
-    customer).
+
+def _basket_and_partners_sql() -> str:
+    """Return the SQL of the stored basket, the pending mark and the basket's partners, in one statement.
+
+    Parameters: contact id, RECENT_PRODUCTS, contact id, then PARTNERS_PER_PRODUCT (PostgreSQL), or
+    a contact id and PARTNERS_PER_PRODUCT per recency rank 1 … RECENT_PRODUCTS (SQLite).
     """
-    sql = (
-        f"SELECT product_id, recency_rank FROM {CustomerProduct._meta.db_table}"
-        " WHERE contact_id = %s AND recency_rank <= %s"
-        f" UNION ALL SELECT * FROM (SELECT -1, 0 FROM {PendingCustomer._meta.db_table} WHERE contact_id = %s LIMIT 1) AS pending"
+    basket, pending, pair = CustomerProduct._meta.db_table, PendingCustomer._meta.db_table, ProductPair._meta.db_table
+    if connection.vendor == "postgresql":
+        # The walks are typed first: PostgreSQL types a UNION's columns from its first arms.
+        return (
+            f"WITH recent AS (SELECT product_id, recency_rank FROM {basket} WHERE contact_id = %s AND recency_rank <= %s)"
+            f" SELECT {_PARTNER}, r.product_id, t.product_b_id, t.score FROM recent AS r CROSS JOIN LATERAL"
+            f" (SELECT product_b_id, score FROM {pair} WHERE product_a_id = r.product_id"
+            " ORDER BY score DESC, product_b_id LIMIT %s) AS t"
+            f" UNION ALL SELECT {_RECENT}, product_id, recency_rank, NULL FROM recent"
+            f" UNION ALL SELECT {_PENDING}, NULL, NULL, NULL WHERE EXISTS (SELECT 1 FROM {pending} WHERE contact_id = %s)"
+        )
+    # SQLite has no LATERAL: one walk per recency rank (ranks are 1, 2, 3, … per customer),
+    # each starting from the product of that rank.
+    walk = (
+        f"SELECT * FROM (SELECT {_PARTNER}, product_a_id, product_b_id, score FROM {pair} WHERE product_a_id ="
+        f" (SELECT product_id FROM {basket} WHERE contact_id = %s AND recency_rank = {{rank}})"
+        " ORDER BY score DESC, product_b_id LIMIT %s)"
     )
+    return " UNION ALL ".join([
+        f"SELECT {_RECENT}, product_id, recency_rank, NULL FROM {basket} WHERE contact_id = %s AND recency_rank <= %s",
+        f"SELECT {_PENDING}, NULL, NULL, NULL WHERE EXISTS (SELECT 1 FROM {pending} WHERE contact_id = %s)",
+        *(walk.format(rank=rank) for rank in range(1, RECENT_PRODUCTS + 1)),
+    ])
+
+
+def _basket_and_partners(contact_id: int) -> tuple[list[int], set[int], list[tuple[int, int, float]]]:
+    """Return the customer's latest products (newest first), those bought since the last recount, and their partners.
+
+    One statement reads the stored basket, whether the customer is pending a recount, and
+    the PARTNERS_PER_PRODUCT best partners of each basket product as (product, partner,
+    score), in basket order then best first. A pending customer's stored basket may miss
+    an order that has just come in, so theirs is read from the orders themselves (a few
+    rows for a normal customer), and the partners of that.
+    """
+    if connection.vendor == "postgresql":
+        params = [contact_id, RECENT_PRODUCTS, PARTNERS_PER_PRODUCT, contact_id]
+    else:
+        params = [contact_id, RECENT_PRODUCTS, contact_id, *([contact_id, PARTNERS_PER_PRODUCT] * RECENT_PRODUCTS)]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [contact_id, RECENT_PRODUCTS, contact_id])
+        cursor.execute(_basket_and_partners_sql(), params)
         rows = cursor.fetchall()
-    if any(product_id == -1 for product_id, _ in rows):
+    if any(kind == _PENDING for kind, *_ in rows):
         bought = list(purchases([contact_id]).order_by("-last_bought_at", "-item_id").values_list("item_id", flat=True))
-        return bought[:RECENT_PRODUCTS], set(bought)
-    return [product_id for product_id, _ in sorted(rows, key=lambda row: row[1])], set()
+        recent = bought[:RECENT_PRODUCTS]
+        return recent, set(bought), _partners_of(recent, PARTNERS_PER_PRODUCT)
+    rank = {product_id: rank for kind, product_id, rank, _ in rows if kind == _RECENT}
+    partners = sorted(
+        ((a, b, float(score)) for kind, a, b, score in rows if kind == _PARTNER),
+        key=lambda row: (rank[row[0]], -row[2], row[1]),
+    )
+    return sorted(rank, key=rank.__getitem__), set(), partners
 
 
 def _partners_of(product_ids: list[int], per_product: int) -> list[tuple[int, int, float]]:
@@ -117,10 +161,10 @@ def _partners_of(product_ids: list[int], per_product: int) -> list[tuple[int, in
 def recommendations_for(contact_id: int, limit: int = 5) -> list[Recommendation]:
     """Return up to `limit` active products the customer has not bought, best first, each with a reason."""
     limit = max(1, min(limit, MAX_LIMIT))
-    recent, just_bought = _recent_products(contact_id)
+    recent, just_bought, partners = _basket_and_partners(contact_id)
     scores: dict[int, float] = defaultdict(float)
     best_reason: dict[int, tuple[float, int]] = {}
-    for product_id, partner_id, score in _partners_of(recent, PARTNERS_PER_PRODUCT):
+    for product_id, partner_id, score in partners:
         scores[partner_id] += score
         if partner_id not in best_reason or score > best_reason[partner_id][0]:
             best_reason[partner_id] = (score, product_id)

@@ -31,8 +31,8 @@ old numbers until it commits, never half-built ones. It leaves the pending marks
 recounting a customer again is harmless, while deleting a mark whose order it did not
 see would lose that order until the next night.
 
-What no order event reports (a contact erased or merged, a product deleted) is set right
-by the nightly rebuild.
+What no order event reports (a contact erased, a product deleted) is set right by the
+nightly rebuild; a merge marks the contacts involved (analytics.events.on_contacts_merged).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from ninja import Field, Schema
 
 from kliyan.channels.queries import ScreenPop
 from kliyan.contacts.models import Company, Contact
+from kliyan.core.links import id_url
 
 
 class Ref(Schema):
@@ -69,7 +70,7 @@ def screen_pop_out(pop: ScreenPop) -> dict[str, Any]:
         "contacts": [_contact(c) for c in pop.contacts],
         "contact": {
             **_contact(primary), "greeting": pop.greeting_name, "language": pop.language,
-            "language_label": pop.language_label, "url": primary.get_absolute_url(),
+            "language_label": pop.language_label, "url": id_url("contacts:contact_detail", primary.pk),
         } if primary is not None else None,
         "companies": [_company(c) for c in pop.companies],
         "archived_contacts": [_contact(c) for c in pop.archived_contacts],

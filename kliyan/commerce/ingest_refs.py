@@ -20,7 +20,8 @@ from kliyan.contacts.models import Company, Contact, EmailAddress, PhoneNumber
 
 @dataclass
 class Customers:
-    contacts: set[int] = field(default_factory=set)
+    # Contact id named → the contact to use (a merged-away contact's id names the one it was merged into).
+    contacts: dict[int, int] = field(default_factory=dict)
     companies: set[int] = field(default_factory=set)
     by_email: dict[str, int] = field(default_factory=dict)
     by_phone: dict[str, int] = field(default_factory=dict)
@@ -41,7 +42,8 @@ def load_customers(outcomes: Iterable[Outcome]) -> Customers:
             phones.add(record["contact_phone"])
     found = Customers()
     if contact_ids:
-        found.contacts = set(Contact.objects.filter(pk__in=contact_ids).values_list("pk", flat=True))
+        rows = Contact.objects.filter(pk__in=contact_ids).values_list("pk", "merged_into_id")
+        found.contacts = {pk: merged_into or pk for pk, merged_into in rows}
     if company_ids:
         found.companies = set(Company.objects.filter(pk__in=company_ids).values_list("pk", flat=True))
     # Several people may share an address or a number (a family, a shop's line): the
@@ -74,7 +76,7 @@ def customer_of(record: dict[str, Any], customers: Customers) -> tuple[int | Non
     ):
         if not value:
             continue
-        found = (value if value in customers.contacts else None) if known is None else known.get(value)
+        found = customers.contacts.get(value) if known is None else known.get(value)
         if found is None:
             errors[name] = [_unknown_contact(name, value)]
         elif contact_id is not None and found != contact_id:

@@ -8,6 +8,7 @@ from ninja import Router, Schema
 
 from kliyan.accounts.api import router as accounts_router
 from kliyan.analytics.api import router as analytics_router
+from kliyan.backup.api import router as backup_router
 from kliyan.channels.api import router as channels_router
 from kliyan.commerce.api import router as commerce_router
 from kliyan.commerce.api_ingest import router as commerce_ingest_router
@@ -16,8 +17,10 @@ from kliyan.core.api_auth import api_auth
 from kliyan.core.api_errors import ProblemAPI, install_problem_handlers
 from kliyan.core.errors import NotFound
 from kliyan.core.idempotency import claim_key, store_answer
+from kliyan.dedupe.api import router as dedupe_router
 from kliyan.feedback.api import router as feedback_router
 from kliyan.imports.api import router as imports_router
+from kliyan.imports.export_api import router as exports_router
 from kliyan.interactions.api import router as interactions_router
 from kliyan.knowledge.api import public_router as knowledge_public_router
 from kliyan.knowledge.api import router as knowledge_router
@@ -62,6 +65,9 @@ api.add_router("", service_router)
 api.add_router("", problem_router)
 api.add_router("", service_sla_router)
 api.add_router("", feedback_router)
+api.add_router("", dedupe_router)
+api.add_router("", exports_router)
+api.add_router("", backup_router)
 
 # Last, so it only answers what no endpoint matched (e.g. /contacts/abc): in the API's
 # error format, not the HTML "page not found".

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "kliyan.knowledge",
     "kliyan.service",
     "kliyan.feedback",
+    "kliyan.dedupe",
+    "kliyan.backup",
 ]
 
 MIDDLEWARE = [
@@ -294,6 +296,8 @@ KLIYAN_PUBLIC_URL = os.environ.get("KLIYAN_PUBLIC_URL", "")
 KLIYAN_SURVEY_EXPIRY_DAYS = int(os.environ.get("KLIYAN_SURVEY_EXPIRY_DAYS", "30"))
 KLIYAN_CSAT_ENABLED = env_flag("KLIYAN_CSAT_ENABLED", default=True)
 KLIYAN_CSAT_DELAY_MINUTES = int(os.environ.get("KLIYAN_CSAT_DELAY_MINUTES", "10"))
+# Backups made from the Backups page (docs/backup.md): written here, never among the uploaded files.
+KLIYAN_BACKUP_DIR = Path(os.environ.get("KLIYAN_BACKUP_DIR") or DATA_DIR / "backups")
 
 # Django knows neither Haitian Creole nor Chichewa; without these entries the language
 # switcher cannot name them and LocaleMiddleware would never activate them.

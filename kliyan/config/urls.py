@@ -6,6 +6,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("kliyan.core.urls")),
     path("accounts/", include("kliyan.accounts.urls")),
+    path("contacts/duplicates/", include("kliyan.dedupe.urls")),
     path("contacts/", include("kliyan.contacts.urls")),
     path("", include("kliyan.interactions.urls")),
     path("commerce/", include("kliyan.commerce.urls")),
@@ -18,4 +19,5 @@ urlpatterns = [
     path("service/", include("kliyan.service.urls")),
     path("feedback/", include("kliyan.feedback.urls")),
     path("s/", include("kliyan.feedback.public_urls")),
+    path("backups/", include("kliyan.backup.urls")),
 ]

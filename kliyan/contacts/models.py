@@ -124,6 +124,13 @@ class Contact(models.Model):
     primary_phone = models.CharField(_("phone"), max_length=20, blank=True)
     search_text = models.TextField(blank=True, editable=False)
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+    # Set when this contact was merged into another (kliyan.dedupe): the row stays, archived and
+    # emptied of its records, so old links, ids held by other systems and audit entries lead to
+    # the survivor. Erasing the survivor erases these tombstones with it (they name the person).
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("merged into"), null=True, blank=True, editable=False,
+        on_delete=models.CASCADE, related_name="merged_contacts",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -22,7 +22,7 @@ from kliyan.contacts.search import (
 )
 from kliyan.core.models import AuditEntry
 from kliyan.core.pagination import Page, keyset_page
-from kliyan.core.prepared import model_columns, run_prepared, run_prepared_models
+from kliyan.core.prepared import model_columns, run_prepared_models
 from kliyan.core.phones import lookup_keys
 
 CONTACT_SORTS: dict[str, list[str]] = {
@@ -176,33 +176,15 @@ class CallerMatch:
 
 
 def _phones_with_key(caller_key: str) -> QuerySet:
-    return PhoneNumber.objects.filter(caller_key=caller_key).order_by().values_list("contact_id", "company_id", "e164", "id")[:CALLER_ROWS]
-
-
-def _contacts_by_ids(**ids: int) -> QuerySet:
-    return (
-        Contact.objects.filter(pk__in=list(ids.values()))
-        .order_by()
-        .values_list(*model_columns(Contact), *model_columns(Company, "company__"))
-    )
-
-
-def _contacts_with_company(ids: list[int]) -> dict[int, Contact]:
-    """Return the contacts by id, their company loaded (select_related, compiled once per count of ids)."""
-    if not ids:
-        return {}
-    rows = run_prepared_models(
-        ("caller_id.contacts", len(ids)), _contacts_by_ids, (Contact, Company), **{f"id_{n}": pk for n, pk in enumerate(ids)}
-    )
-    contacts = {}
-    for contact, company in rows:
-        contact.company = company
-        contacts[contact.pk] = contact
-    return contacts
+    # Each number with its contact (and the contact's company) or its company: one statement.
+    return PhoneNumber.objects.filter(caller_key=caller_key).order_by().values_list(
+        *model_columns(PhoneNumber), *model_columns(Contact, "contact__"), *model_columns(Company, "contact__company__"),
+        *model_columns(Company, "company__"),
+    )[:CALLER_ROWS]
 
 
 def caller_id(raw_number: str, *, limit: int = 10) -> CallerMatch:
-    """Return who is calling from `raw_number`, typed or sent in any format.
+    """Return who is calling from `raw_number`, typed or sent in any format: one query.
 
     Numbers equal in E.164 come first; numbers that only share the last 8 digits (a
     local number stored without its country code, say) follow. Archived contacts are
@@ -213,16 +195,20 @@ def caller_id(raw_number: str, *, limit: int = 10) -> CallerMatch:
         return CallerMatch(contacts=[], companies=[], e164=e164)
     # A shared switchboard number may sit on many records; the screen pop needs the first few.
     # The lookup is compiled once per connection (core.prepared): the ORM's work costs more than the query.
-    rows = run_prepared("caller_id.phones", _phones_with_key, caller_key=key)
-    rows.sort(key=lambda row: (0 if e164 and row[2] == e164 else 1, row[3]))
-    contact_ids = list(dict.fromkeys(r[0] for r in rows if r[0]))
-    company_ids = list(dict.fromkeys(r[1] for r in rows if r[1]))[:limit]
-    contacts = _contacts_with_company(contact_ids)
-    companies = Company.objects.filter(pk__in=company_ids, archived_at__isnull=True).order_by().in_bulk() if company_ids else {}
-    ordered = [contacts[i] for i in contact_ids if i in contacts]
+    rows = run_prepared_models("caller_id.numbers", _phones_with_key, (PhoneNumber, Contact, Company, Company), caller_key=key)
+    rows.sort(key=lambda row: (0 if e164 and row[0].e164 == e164 else 1, row[0].pk))
+    contacts: dict[int, Contact] = {}
+    companies: dict[int, Company] = {}
+    for _phone, contact, contact_company, company in rows:
+        if contact is not None and contact.pk not in contacts:
+            contact.company = contact_company
+            contacts[contact.pk] = contact
+        if company is not None and company.pk not in companies:
+            companies[company.pk] = company
+    ordered = list(contacts.values())
     return CallerMatch(
         contacts=[c for c in ordered if c.archived_at is None][:limit],
-        companies=[companies[i] for i in company_ids if i in companies],
+        companies=[c for c in list(companies.values())[:limit] if c.archived_at is None],
         e164=e164,
         archived_contacts=[c for c in ordered if c.archived_at is not None][:limit],
     )
@@ -232,6 +218,8 @@ def contact_for_page(pk: int) -> Contact | None:
     """Return the contact with everything the 360° page and the API detail show."""
     return (
         Contact.objects.filter(pk=pk)
+        # Whether other contacts were merged into this one (their audit entries are shown too).
+        .annotate(has_merged=Exists(Contact.objects.filter(merged_into_id=OuterRef("pk"))))
         .select_related("company", "owner", "referred_by", "created_by")
         .prefetch_related(
             Prefetch("emailaddresss", queryset=EmailAddress.objects.order_by("-is_primary", "id")),
@@ -255,7 +243,11 @@ def company_for_page(pk: int) -> Company | None:
     )
 
 
-def company_page(*, q: str, status: str, cursor: str | None, size: int, updated_since: dt.datetime | None = None) -> Page[Company]:
+COMPANY_ORDERING = ["name", "id"]
+
+
+def filter_companies(*, q: str, status: str, updated_since: dt.datetime | None = None) -> QuerySet[Company]:
+    """Return companies matching the search box and filters (not yet ordered or paginated)."""
     qs = Company.objects.all()
     if status == "active":
         qs = qs.filter(archived_at__isnull=True)
@@ -265,7 +257,12 @@ def company_page(*, q: str, status: str, cursor: str | None, size: int, updated_
         qs = qs.filter(search_text__contains=term)
     if updated_since:
         qs = qs.filter(updated_at__gte=updated_since)
-    return keyset_page(qs.select_related("owner"), ordering=["name", "id"], cursor=cursor, size=size)
+    return qs
+
+
+def company_page(*, q: str, status: str, cursor: str | None, size: int, updated_since: dt.datetime | None = None) -> Page[Company]:
+    qs = filter_companies(q=q, status=status, updated_since=updated_since)
+    return keyset_page(qs.select_related("owner"), ordering=COMPANY_ORDERING, cursor=cursor, size=size)
 
 
 def birthdays_on(day: dt.date | None = None) -> QuerySet[Contact]:
@@ -313,9 +310,20 @@ def consent_overview(contact: Contact, history: list[ConsentEvent]) -> list[Cons
     ]
 
 
-def contact_audit_entries(contact_id: int, *, limit: int = 10) -> list[AuditEntry]:
-    """Return the newest audit entries filed against a contact (its own and its related objects')."""
-    return list(AuditEntry.objects.filter(contact_id=contact_id).order_by("-at", "-id")[:limit])
+def contact_audit_entries(contact_id: int, *, limit: int = 10, include_merged: bool = True) -> list[AuditEntry]:
+    """Return the newest audit entries filed against a contact (its own and its related objects').
+
+    The entries of the contacts merged into it are included, unchanged: they stay filed under
+    the id they were written for (kliyan.dedupe.merge). A caller that knows there are none
+    (`has_merged` of contact_for_page) passes include_merged=False: one id walks the index in
+    order and stops after `limit`, where several ids must sort all their entries.
+    """
+    if not include_merged:
+        return list(AuditEntry.objects.filter(contact_id=contact_id).order_by("-at", "-id")[:limit])
+    merged = Contact.objects.filter(merged_into_id=contact_id).values("id")
+    return list(
+        AuditEntry.objects.filter(Q(contact_id=contact_id) | Q(contact_id__in=merged)).order_by("-at", "-id")[:limit]
+    )
 
 
 def company_people(company_id: int, *, limit: int) -> list[Contact]:

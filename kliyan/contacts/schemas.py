@@ -211,6 +211,7 @@ class ContactOut(Schema):
     interests: list[str]
     custom_fields: dict[str, Any]
     archived_at: dt.datetime | None
+    merged_into_id: int | None = Field(None, description="Set when this contact was merged into another: the one to use now")
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -227,7 +228,7 @@ def contact_out(contact: Any, details: Any) -> dict[str, Any]:
         notes=contact.notes, primary_email=contact.primary_email, primary_phone=contact.primary_phone,
         emails=details.emails, phones=details.phones, addresses=details.addresses,
         tags=details.tags, interests=details.interests,
-        custom_fields=contact.custom_fields or {}, archived_at=contact.archived_at,
+        custom_fields=contact.custom_fields or {}, archived_at=contact.archived_at, merged_into_id=contact.merged_into_id,
         created_at=contact.created_at, updated_at=contact.updated_at,
     )
 

@@ -215,6 +215,19 @@ def _refresh_contact_derived(contact: Contact) -> None:
     )
 
 
+def contact_refresh_derived(contact: Contact) -> None:
+    """Recompute the display name, birthday key and search text (not saved), after a change made elsewhere (a merge)."""
+    _refresh_contact_derived(contact)
+
+
+def _refuse_merged(contact: Contact) -> None:
+    if contact.merged_into_id is not None:
+        raise Conflict(
+            _("This contact was merged into contact %(id)s; change that one instead.") % {"id": contact.merged_into_id},
+            code="contact_merged", extra={"merged_into_id": contact.merged_into_id},
+        )
+
+
 @transaction.atomic
 def contact_create(*, actor: Any, data: Mapping[str, Any], allow_duplicate: bool = False) -> Contact:
     """Create a person. Raise DuplicateContact if the e-mail or phone is known, unless allowed."""
@@ -241,6 +254,7 @@ def contact_create(*, actor: Any, data: Mapping[str, Any], allow_duplicate: bool
 def contact_update(*, actor: Any, contact: Contact, data: Mapping[str, Any], allow_duplicate: bool = True) -> Contact:
     """Change the fields present in `data`; lists (emails, phones, …) are replaced whole."""
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    _refuse_merged(contact)
     cleaned = _clean_contact(data, contact=contact)
     if not allow_duplicate:
         duplicates, field_errors = find_duplicates(
@@ -275,6 +289,7 @@ def contact_archive(*, actor: Any, contact: Contact) -> Contact:
 
 @transaction.atomic
 def contact_restore(*, actor: Any, contact: Contact) -> Contact:
+    _refuse_merged(contact)
     if contact.archived_at is not None:
         contact.archived_at = None
         contact.save(update_fields=["archived_at", "updated_at"])
@@ -289,6 +304,9 @@ def contact_delete(*, actor: Any, contact: Contact) -> None:
     before = contact_state(contact)
     pk = contact.pk
     record(actor=actor, action=AuditAction.DELETE, instance=contact, contact_id=pk, before=before)
+    # The contacts merged into this one go with it (Contact.merged_into cascades): they name the person too.
+    for tombstone in Contact.objects.filter(merged_into_id=pk):
+        record(actor=actor, action=AuditAction.DELETE, instance=tombstone, contact_id=tombstone.pk, before=contact_state(tombstone))
     contact.delete()
     # Only the id: the person asked to be erased, receivers should erase them too.
     emit("contact.deleted", {"id": pk})
@@ -539,6 +557,7 @@ def get_company(pk: Any) -> Company:
 
 __all__ = [
     "DuplicateContact", "ValidationFailed", "company_archive", "company_create", "company_restore", "company_update",
-    "consent_set", "contact_archive", "contact_create", "contact_delete", "contact_restore", "contact_update",
+    "consent_set", "contact_archive", "contact_create", "contact_delete", "contact_refresh_derived", "contact_restore",
+    "contact_update",
     "custom_field_archive", "custom_field_create", "custom_field_update", "find_duplicates", "get_company", "get_contact",
 ]

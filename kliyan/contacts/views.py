@@ -156,10 +156,11 @@ def _timeline_context(contact_id: int, before: dt.datetime | None) -> dict[str, 
     }
 
 
-def _audit_rows(request: HttpRequest, contact_id: int) -> list[AuditRow] | None:
+def _audit_rows(request: HttpRequest, contact: Contact) -> list[AuditRow] | None:
     if not can(request.user, Perm.VIEW_AUDIT):
         return None
-    return [describe_entry(entry) for entry in queries.contact_audit_entries(contact_id, limit=AUDIT_ROWS)]
+    entries = queries.contact_audit_entries(contact.pk, limit=AUDIT_ROWS, include_merged=contact.has_merged)
+    return [describe_entry(entry) for entry in entries]
 
 
 @perm_required(Perm.VIEW_CUSTOMERS)
@@ -168,6 +169,10 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     contact = queries.contact_for_page(pk)
     if contact is None:
         raise Http404
+    if contact.merged_into_id is not None:
+        # A merged-away record: its old links lead to the contact it was merged into.
+        messages.info(request, _("%(name)s was merged into this contact.") % {"name": contact.display_name})
+        return redirect("contacts:contact_detail", pk=contact.merged_into_id)
     consent_history = queries.consent_history(contact.pk)
     context: dict[str, Any] = {
         "contact": contact,
@@ -177,7 +182,7 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "consent_history": consent_history,
         "consent_form": ConsentForm() if can(request.user, Perm.LOG_INTERACTIONS) else None,
         "panels": _render_panels(request, contact),
-        "audit_rows": _audit_rows(request, contact.pk),
+        "audit_rows": _audit_rows(request, contact),
         **_timeline_context(contact.pk, None),
     }
     return render(request, "contacts/contact_detail.html", context)

@@ -49,6 +49,7 @@ class AuditAction(models.TextChoices):
     LOGIN_FAILED = "login_failed", _("failed to log in")
     LOGOUT = "logout", _("logged out")
     EXPORT = "export", _("exported")
+    MERGE = "merge", _("merged")
 
 
 class AuditEntry(models.Model):

@@ -155,3 +155,24 @@ def render_page_panels(page: str, request: Any, obj: Any) -> list[str]:
         if context is not None:
             rendered.append(render_to_string(panel.template, {**context, "object": obj}, request=request))
     return rendered
+
+
+# --- Contact merges -------------------------------------------------------------------
+
+# (survivor_id, merged_ids), called inside the merge's transaction.
+ContactMergeHandler = Callable[[int, list[int]], None]
+_merge_handlers: dict[str, ContactMergeHandler] = {}
+
+
+def register_contact_merge_handler(model_label: str, handler: ContactMergeHandler) -> None:
+    """Let the app owning `model_label` ("analytics.customerproduct") settle its rows when contacts merge.
+
+    A merge moves every row that points at a merged contact to the survivor. Rows that are
+    derived (counted from other tables) must not be moved but recounted: their app registers
+    a handler, which the merge calls instead of moving them.
+    """
+    _merge_handlers[model_label.lower()] = handler
+
+
+def contact_merge_handlers() -> dict[str, ContactMergeHandler]:
+    return dict(_merge_handlers)

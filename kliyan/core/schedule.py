@@ -58,6 +58,7 @@ SCHEDULE: tuple[Job, ...] = (
     Job("expire_survey_invitations", "15 * * * *", "kliyan.feedback.tasks.expire_survey_invitations"),
     Job("escalate_slas", "* * * * *", "kliyan.service.tasks.escalate_slas"),
     Job("close_resolved_tickets", "40 * * * *", "kliyan.service.tasks.close_resolved_tickets"),
+    Job("scan_duplicates", "30 1 * * *", "kliyan.dedupe.tasks.scheduled_duplicate_scan"),
 )
 
 

@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from kliyan.core.links import id_url
 from kliyan.core.prepared import run_prepared
 from kliyan.core.registry import (
     ContactPanel,
@@ -110,7 +111,7 @@ def satisfaction_section(contact: Any) -> dict[str, Any] | None:
         section[kind] = {
             "score": score, "out_of": SCORE_RANGE[kind][1], "comment": comment, "answered_at": answered_at.isoformat(),
             "ticket": reference_for(ticket_id) if ticket_id else None,
-            "url": reverse("service:ticket_detail", args=[ticket_id]) if ticket_id else None,
+            "url": id_url("service:ticket_detail", ticket_id) if ticket_id else None,
         }
     return section
 

@@ -20,7 +20,7 @@ from ninja import File, Form, Router, Status
 from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
 
-from kliyan.accounts.access import Perm
+from kliyan.accounts.access import Perm, require
 from kliyan.contacts.api import LIMIT
 from kliyan.core.api_auth import actor
 from kliyan.core.api_errors import problem_response
@@ -28,6 +28,7 @@ from kliyan.core.errors import ValidationFailed
 from kliyan.core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from kliyan.core.pagination import keyset_page
 from kliyan.imports import queries, services
+from kliyan.imports.choices import COMMERCE_TARGETS
 from kliyan.imports.schemas import ImportOut, ImportPage, ImportStart, import_out
 
 router = Router(tags=["imports"])
@@ -79,19 +80,23 @@ def import_list(request: HttpRequest, cursor: str | None = None, limit: int = LI
 @decorate_view(upload_limit)
 def import_create(
     request: HttpRequest, file: File[UploadedFile], target: Form[str] = "contacts", mapping: Form[str] = "",
-    on_duplicate: Form[str] = "skip", dry_run: Form[bool] = False, start: Form[bool] = True,
+    on_duplicate: Form[str] = "skip", dry_run: Form[bool] = False, start: Form[bool] = True, source: Form[str] = "",
 ) -> Status[dict[str, Any]]:
     """Store the file, guess the mapping (overridden by `mapping`, a JSON object column → field) and start.
 
     With `dry_run` the whole file is checked and counted (would create, update, skip, fail)
     and nothing is written; with `start=false` the import waits (see POST /imports/{id}/start).
     Follow the progress with GET /imports/{id}; the problems are in /imports/{id}/report.
+    `target` products or orders (one row per order line) go through the commerce ingestion,
+    filed under `source` (default "import") with their SKU or order number.
     """
     user = actor(request, Perm.IMPORT_DATA)
+    if target in COMMERCE_TARGETS:
+        require(user, Perm.INGEST_COMMERCE)  # the same right as sending them through the ingestion endpoints
     wanted = _mapping(mapping)
     imported = services.import_create(
         actor=user, upload=file, target=target, name=file.name or "", mapping=wanted, on_duplicate=on_duplicate,
-        start=start, dry_run=dry_run,
+        start=start, dry_run=dry_run, source=source.strip() or None,
     )
     return Status(202, import_out(services.get_import(imported.pk)))
 
@@ -106,7 +111,9 @@ def import_detail(request: HttpRequest, import_id: int) -> dict[str, Any]:
 def import_start(request: HttpRequest, import_id: int, payload: ImportStart) -> Status[dict[str, Any]]:
     user = actor(request, Perm.IMPORT_DATA)
     imported = services.get_import(import_id)
-    imported = services.import_configure(actor=user, import_=imported, mapping=payload.mapping, on_duplicate=payload.on_duplicate)
+    imported = services.import_configure(
+        actor=user, import_=imported, mapping=payload.mapping, on_duplicate=payload.on_duplicate, source=payload.source,
+    )
     imported = services.import_start(actor=user, import_=imported, dry_run=payload.dry_run)
     return Status(202, import_out(services.get_import(imported.pk)))
 

@@ -39,8 +39,13 @@ class MappingForm(forms.Form):
     """A select per column (named column_0, column_1, … so any header text is safe) and the duplicate rule."""
 
     on_duplicate = forms.ChoiceField(
-        label=gettext_lazy("When a row has the e-mail or phone of an existing record"), choices=OnDuplicate.choices,
-        widget=forms.RadioSelect,
+        label=gettext_lazy("When a row has the e-mail or phone of an existing record, or a similar name at the same company"),
+        choices=OnDuplicate.choices, widget=forms.RadioSelect,
+    )
+    source = forms.CharField(
+        label=gettext_lazy("Source system"), max_length=50, required=False,
+        help_text=gettext_lazy("Products and orders are filed under this name with their code or number: importing a "
+                               "corrected file with the same name updates them."),
     )
 
     def __init__(self, *args: Any, import_: Import, **kwargs: Any) -> None:
@@ -52,6 +57,12 @@ class MappingForm(forms.Form):
                 label=header, choices=choices, required=False, initial=import_.mapping.get(header, ""),
             )
         self.fields["on_duplicate"].initial = import_.on_duplicate
+        if import_.is_commerce:
+            self.fields["on_duplicate"].label = gettext_lazy("When a product or order with this code or number exists")
+            self.fields["on_duplicate"].choices = [(OnDuplicate.SKIP, _("Skip the row")), (OnDuplicate.UPDATE, _("Update it"))]
+            self.fields["source"].initial = import_.source
+        else:
+            del self.fields["source"]
 
     def column_fields(self) -> list[forms.BoundField]:
         return [self[column_field_name(i)] for i in range(len(self.import_.headers))]

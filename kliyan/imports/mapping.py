@@ -112,6 +112,86 @@ COMPANY_FIELDS: tuple[FieldSpec, ...] = (
     COMPANY_NAME, EMAIL, PHONE, PHONE_WORK, PHONE_OTHER, WEBSITE, INDUSTRY, *_ADDRESS, NOTES, TAGS,
 )
 
+# Products and orders (kliyan.imports.commerce): the fields of the commerce ingestion records.
+SKU = FieldSpec("sku", gettext_lazy("SKU (product code)"), synonyms=_s(
+    "sku|code|product code|item code|reference|ref|article code|barcode|code article|code produit|reference produit"
+    "|code barre|kod|kod pwodwi|kod atik|kodi|kodi ya katundu|kodi e produktit|kodi i artikullit|cod|cod produs|cod articol"))
+PRODUCT_NAME = FieldSpec("name", gettext_lazy("Product name"), synonyms=_s(
+    "name|product|product name|item|item name|nom|produit|nom du produit|article|libelle|designation|non|pwodwi"
+    "|non pwodwi|atik|dzina|katundu|dzina la katundu|emri|produkti|emri i produktit|artikulli|nume|produs|denumire"
+    "|nume produs|articol"))
+CATEGORY = FieldSpec("category", gettext_lazy("Category (e.g. Shoes/Children)"), synonyms=_s(
+    "category|categories|family|product category|categorie|famille|rayon|kategori|fanmi|gulu|mtundu|kategoria|grupi"
+    "|familja|categoria|familie|categorie produs"))
+PRICE = FieldSpec("price", gettext_lazy("Price"), synonyms=_s(
+    "price|sale price|selling price|unit price|prix|prix de vente|prix unitaire|pri|pri vant|mtengo|mtengo wogulitsira"
+    "|cmimi|cmimi i shitjes|pret|pret de vanzare|pret unitar"))
+CURRENCY = FieldSpec("currency", gettext_lazy("Currency (ISO code such as HTG)"), synonyms=_s(
+    "currency|currency code|devise|monnaie|lajan|deviz|ndalama|mtundu wa ndalama|monedha|valuta|moneda"))
+COST = FieldSpec("cost", gettext_lazy("Cost"), synonyms=_s(
+    "cost|cost price|purchase price|cout|cout d achat|prix d achat|kou|pri acha|mtengo wogulira|kosto|cmimi i blerjes"
+    "|cost achizitie|pret de achizitie|pret achizitie"))
+ACTIVE = FieldSpec("active", gettext_lazy("On sale (yes or no)"), synonyms=_s(
+    "active|enabled|on sale|available|actif|en vente|disponible|aktif|disponib|an vant|ikugwira ntchito|ilipo"
+    "|aktiv|ne shitje|i disponueshem|activ|disponibil|in vanzare"))
+EXTERNAL_ID = FieldSpec("external_id", gettext_lazy("Id in the other system"), synonyms=_s(
+    "external id|id|external reference|identifiant|id externe|identifiant externe|idantifyan|nambala yakunja"
+    "|id e jashtme|identifikues|id extern|identificator"))
+CHANGED_AT = FieldSpec("updated_at", gettext_lazy("Changed at (the newest version wins)"), synonyms=_s(
+    "updated at|updated|last modified|modified|changed|changed at|date de modification|modifie le|mis a jour"
+    "|dat modifikasyon|tsiku losintha|data e ndryshimit|ndryshuar|modificat|data modificarii|actualizat"))
+ORDER_NUMBER = FieldSpec("number", gettext_lazy("Order number"), synonyms=_s(
+    "order|order number|order no|order id|order ref|number|commande|numero de commande|n commande|no commande|n de commande"
+    "|no de commande"
+    "|numero commande|komand|nimewo komand|oda|nambala ya oda|porosia|numri i porosise|nr porosie|comanda|numar comanda"
+    "|nr comanda|numarul comenzii"))
+ORDERED_AT = FieldSpec("ordered_at", gettext_lazy("Order date"), synonyms=_s(
+    "date|order date|ordered at|ordered on|date de commande|date commande|dat|dat komand|tsiku|tsiku la oda|data"
+    "|data e porosise|data comenzii|data comanda"))
+ORDER_STATUS = FieldSpec("status", gettext_lazy("Order status"), synonyms=_s(
+    "status|order status|statut|etat|statut commande|eta|estati|mkhalidwe|statusi|gjendja|stare|starea|stare comanda"))
+SALES_CHANNEL = FieldSpec("sales_channel", gettext_lazy("Sold through"), synonyms=_s(
+    "channel|sales channel|canal|canal de vente|kanal|kanal vant|njira|njira yogulitsira|kanali|kanali i shitjes"
+    "|canal de vanzare"))
+ORDER_NOTE = FieldSpec("note", gettext_lazy("Order note"), synonyms=_s(
+    "note|notes|comment|comments|order note|remarque|commentaire|not|komante|ndemanga|zolemba|shenim|shenime|koment"
+    "|nota|observatii|comentariu"))
+CUSTOMER_EMAIL = FieldSpec("contact_email", gettext_lazy("Customer's e-mail"), synonyms=_s(
+    "email|e mail|customer email|client email|customer e mail|courriel|courriel client|email client|imel|imel kliyan"
+    "|imelo|imelo ya kasitomala|email klienti|posta elektronike e klientit|e mail client"))
+CUSTOMER_PHONE = FieldSpec("contact_phone", gettext_lazy("Customer's phone"), synonyms=_s(
+    "phone|telephone|customer phone|client phone|telephone client|tel client|telefon|telefon kliyan|foni"
+    "|foni ya kasitomala|telefoni|telefoni i klientit|telefon client"))
+ORDER_DISCOUNT = FieldSpec("discount", gettext_lazy("Order discount (amount)"), synonyms=_s(
+    "order discount|discount on order|remise commande|remise sur commande|rabe komand|kuchotsera pa oda"
+    "|zbritje porosie|zbritja e porosise|reducere comanda|discount comanda"))
+TAX = FieldSpec("tax", gettext_lazy("Tax"), synonyms=_s(
+    "tax|taxes|vat|sales tax|tva|taxe|taks|msonkho|tatim|tatimi|tvsh|taxa|taxe comanda"))
+ORDER_TOTAL = FieldSpec("total", gettext_lazy("Order total (checked against the lines)"), synonyms=_s(
+    "total|order total|total commande|montant total|total komand|ndalama zonse|totali|totali i porosise|total comanda"))
+LINE_SKU = FieldSpec("line_sku", gettext_lazy("Line: product SKU"), synonyms=SKU.synonyms)
+LINE_DESCRIPTION = FieldSpec("line_description", gettext_lazy("Line: description"), synonyms=_s(
+    "description|product|item|product name|designation|libelle|article|produit|deskripsyon|pwodwi|atik|kufotokoza"
+    "|katundu|pershkrim|pershkrimi|produkti|artikulli|descriere|produs|articol"))
+LINE_QUANTITY = FieldSpec("line_quantity", gettext_lazy("Line: quantity"), synonyms=_s(
+    "quantity|qty|quantite|qte|nombre|kantite|kuchuluka|chiwerengero|sasia|sasi|cantitate|cant"))
+LINE_UNIT_PRICE = FieldSpec("line_unit_price", gettext_lazy("Line: unit price"), synonyms=_s(
+    "unit price|price|prix|prix unitaire|pu|pri|pri inite|mtengo|mtengo umodzi|cmimi|cmimi njesi|cmimi per njesi|pret"
+    "|pret unitar"))
+LINE_DISCOUNT = FieldSpec("line_discount", gettext_lazy("Line: discount (amount)"), synonyms=_s(
+    "discount|line discount|remise|rabais|remise ligne|rabe|kuchotsera|zbritje|zbritja|reducere|discount linie"))
+
+PRODUCT_FIELDS: tuple[FieldSpec, ...] = (SKU, PRODUCT_NAME, CATEGORY, PRICE, CURRENCY, COST, ACTIVE, EXTERNAL_ID, CHANGED_AT)
+ORDER_FIELDS: tuple[FieldSpec, ...] = (
+    ORDER_NUMBER, ORDERED_AT, CURRENCY, ORDER_STATUS, SALES_CHANNEL, ORDER_NOTE, CUSTOMER_EMAIL, CUSTOMER_PHONE,
+    ORDER_DISCOUNT, TAX, ORDER_TOTAL, LINE_SKU, LINE_DESCRIPTION, LINE_QUANTITY, LINE_UNIT_PRICE, LINE_DISCOUNT, CHANGED_AT,
+)
+# The fields a commerce file must map, and a message for each missing one.
+REQUIRED = {
+    ImportTarget.PRODUCTS: (("sku",), ("name",), ("price",)),
+    ImportTarget.ORDERS: (("number",), ("ordered_at",), ("line_quantity",), ("line_unit_price",), ("line_sku", "line_description")),
+}
+
 # Word rules for headers no synonym names exactly, tried in order ("Address 1 - City" → city).
 _PHONE_WORDS = {"phone", "telephone", "tel", "mobile", "cell", "cellphone", "portable", "telefon", "foni", "mobil",
                 "celular", "selil", "gsm", "whatsapp", "telefoni", "lamya"}
@@ -147,7 +227,9 @@ def normalise_header(header: str) -> str:
 
 
 def fields_for(target: str) -> tuple[FieldSpec, ...]:
-    return COMPANY_FIELDS if target == ImportTarget.COMPANIES else CONTACT_FIELDS
+    return {
+        ImportTarget.COMPANIES: COMPANY_FIELDS, ImportTarget.PRODUCTS: PRODUCT_FIELDS, ImportTarget.ORDERS: ORDER_FIELDS,
+    }.get(target, CONTACT_FIELDS)
 
 
 def field_choices(target: str, custom_fields: Iterable[tuple[str, str]] = ()) -> list[tuple[str, str]]:
@@ -169,6 +251,8 @@ def _guess_one(header: str, target: str, specs: Sequence[FieldSpec], custom: Map
             return spec.key
     words = set(name.split())
     keys = {s.key for s in specs}
+    if target in (ImportTarget.PRODUCTS, ImportTarget.ORDERS):
+        return ""  # the word rules below know people's and companies' columns only
     if words & _PHONE_WORDS:
         if words & _WORK_WORDS:
             return "phone_work" if "phone_work" in keys else "phone"
@@ -242,7 +326,13 @@ def check_mapping(
     for header in headers:
         cleaned.setdefault(header, "")
     keys = set(cleaned.values())
-    if target == ImportTarget.COMPANIES:
+    if target in REQUIRED:
+        labels = {s.key: s.label for s in specs}
+        for alternatives in REQUIRED[target]:
+            if not keys & set(alternatives):
+                names = " / ".join(str(labels[key]) for key in alternatives)
+                errors.add("mapping", _("Choose the column that holds: %(field)s.") % {"field": names})
+    elif target == ImportTarget.COMPANIES:
         if "name" not in keys:
             errors.add("mapping", _("Choose the column that holds the company name."))
     elif not keys & {"first_name", "last_name", "full_name"}:

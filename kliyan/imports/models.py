@@ -21,7 +21,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kliyan.imports.choices import FileFormat, ImportStatus, ImportTarget, OnDuplicate, RecordAction, RecordKind
+from kliyan.imports.choices import (
+    COMMERCE_TARGETS, FileFormat, ImportStatus, ImportTarget, MatchReason, OnDuplicate, RecordAction, RecordKind,
+)
 
 # A run whose heartbeat is older than this has died (a killed worker or CLI): it may be resumed.
 STALE_AFTER = dt.timedelta(minutes=5)
@@ -46,6 +48,8 @@ class Import(models.Model):
     # Column header → field key ("first_name", "custom:size", or "" to ignore the column).
     mapping = models.JSONField(_("mapping"), default=dict, blank=True)
     on_duplicate = models.CharField(_("when the record exists"), max_length=10, choices=OnDuplicate.choices, default=OnDuplicate.SKIP)
+    # Products and orders: the source system they are filed under (with their SKU or number as the key).
+    source = models.CharField(_("source system"), max_length=50, blank=True, default="import")
     dry_run = models.BooleanField(_("dry run"), default=False, help_text=_("The counts are what the import would do."))
     status = models.CharField(_("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.UPLOADED)
     # Rows the file seems to hold (counted from its line breaks on upload): the progress bar's 100 %.
@@ -55,6 +59,8 @@ class Import(models.Model):
     updated = models.PositiveIntegerField(_("updated"), default=0)
     skipped = models.PositiveIntegerField(_("skipped"), default=0)
     failed = models.PositiveIntegerField(_("failed"), default=0)
+    # Why rows were taken for existing records (or earlier rows): match reason → rows (choices.MatchReason).
+    matches = models.JSONField(_("matched by"), default=dict, blank=True)
     # The row number (as a spreadsheet shows it) of the last row of the last committed batch.
     last_row = models.PositiveIntegerField(_("last committed row"), default=0)
     error = models.TextField(_("error"), blank=True)
@@ -108,8 +114,22 @@ class Import(models.Model):
         return min(99, self.rows_read * 100 // self.rows_estimate)
 
     @property
+    def match_counts(self) -> list[tuple[str, int]]:
+        """Return (reason, rows) for each reason rows were taken for existing records, in a fixed order."""
+        matches = self.matches or {}
+        return [(str(label), matches[value]) for value, label in MatchReason.choices if matches.get(value)]
+
+    @property
+    def is_commerce(self) -> bool:
+        """Return whether the file holds products or orders (written through the commerce ingestion, not undone)."""
+        return self.target in COMMERCE_TARGETS
+
+    @property
     def can_undo(self) -> bool:
-        return self.status in (ImportStatus.DONE, ImportStatus.UNDOING) and not self.dry_run and bool(self.created or self.updated)
+        return (
+            self.status in (ImportStatus.DONE, ImportStatus.UNDOING) and not self.dry_run and not self.is_commerce
+            and bool(self.created or self.updated)
+        )
 
 
 class ImportProblem(models.Model):

@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from kliyan.core.organisation import default_region
+from kliyan.imports import commerce
 from kliyan.imports import mapping as field_mapping
 from kliyan.imports.models import Import, ImportProblem
 from kliyan.imports.readers import Problem, UnreadableFile, read_rows
@@ -75,6 +76,8 @@ def preview(import_: Import, mapping: Mapping[str, str] | None = None, limit: in
     phone_keys = [k for k in keys if k.startswith("phone")]
     keys = [k for k in keys if not k.startswith("phone") or k == phone_keys[0]]
     columns = [(k, str(labels.get(k, k)) if not k.startswith("phone") else _("Phones")) for k in keys]
+    if import_.is_commerce:
+        return _commerce_preview(import_, mapping, columns, limit)
     cleaner = RowCleaner(target=import_.target, mapping=mapping, region=default_region(), headers=import_.headers)
     rows: list[PreviewRow] = []
     try:
@@ -88,6 +91,23 @@ def preview(import_: Import, mapping: Mapping[str, str] | None = None, limit: in
                     values = [_raw(source.values, mapping, k) for k in keys]
                 row.cells = [(label, value) for (_key, label), value in zip(columns, values, strict=True)]
                 rows.append(row)
+    except (UnreadableFile, OSError) as error:
+        return Preview(columns=columns, rows=rows, error=str(error))
+    return Preview(columns=columns, rows=rows)
+
+
+def _commerce_preview(import_: Import, mapping: Mapping[str, str], columns: list[tuple[str, str]], limit: int) -> Preview:
+    """Show products' and orders' first rows as the ingestion will receive them (numbers and dates read)."""
+    reader = commerce.CommerceReader(
+        target=import_.target, mapping=mapping, headers=import_.headers, source=import_.source, version=import_.created_at,
+    )
+    rows: list[PreviewRow] = []
+    try:
+        with open_stored(import_) as stream:
+            for source in islice(read_rows(stream, file_info(import_)), limit):
+                values, problems = reader.preview(source)
+                rows.append(PreviewRow(number=source.number, problems=problems,
+                                       cells=[(label, values.get(key, "")) for key, label in columns]))
     except (UnreadableFile, OSError) as error:
         return Preview(columns=columns, rows=rows, error=str(error))
     return Preview(columns=columns, rows=rows)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import phonenumbers
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator, validate_email
 from django.utils.translation import gettext as _
@@ -21,12 +22,14 @@ from django.utils.translation import gettext as _
 from kliyan.contacts import validation
 from kliyan.contacts.choices import PhoneKind
 from kliyan.contacts.models import CustomFieldDefinition
+from kliyan.contacts.search import company_search_text, contact_search_text
+from kliyan.contacts.similarity import name_key
 from kliyan.core.choices import Country, Language
 from kliyan.core.errors import FieldErrors
-from kliyan.core.phones import InvalidPhone, parse_phone
 from kliyan.core.text import fold
-from kliyan.imports.choices import ImportTarget
+from kliyan.imports.choices import ImportTarget, MatchReason
 from kliyan.imports.mapping import CUSTOM_PREFIX
+from kliyan.imports.phones import PhoneReader
 from kliyan.imports.readers import REPLACEMENT, Problem, SourceRow
 
 # The longest value each text field takes (the columns' own limits).
@@ -43,6 +46,12 @@ _MULTI_EMAIL = re.compile(r"[;,\s]+")
 _MULTI_PHONE = re.compile(r"[;,/|\n]+")
 _DATE_PARTS = re.compile(r"^(\d{1,4})[./\-](\d{1,2})[./\-](\d{1,4})$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Addresses of this plain shape are valid for Django's validate_email too (its rules are wider);
+# checking the shape first spares its slower, general patterns for nearly every row.
+_PLAIN_EMAIL = re.compile(
+    r"[a-z0-9_%+\-]+(?:\.[a-z0-9_%+\-]+)*@[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?)*"
+    r"\.[a-z]{2,63}"
+)
 # Regions that write dates month first (03/14/1985); everyone else writes day first.
 MONTH_FIRST_REGIONS = {"US", "PH", "FM", "MH", "PW"}
 
@@ -52,6 +61,8 @@ class PhoneValue:
     e164: str
     caller_key: str
     kind: str
+    # The national number's digits: a word of the search index (kliyan.contacts.search).
+    national: str = ""
 
 
 @dataclass
@@ -66,6 +77,12 @@ class Record:
     address: dict[str, str] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
     custom_fields: dict[str, Any] = field(default_factory=dict)
+    # Filled by `RowCleaner.clean` for a valid row, so the process writing the batch need not:
+    # the search words, and (for a person at a company) the folded name compared with its people.
+    search_text: str = ""
+    name_key: str = ""
+    # (key, reason) of each exact way the record can match an existing one (kliyan.imports.matching).
+    keys: list[tuple[str, str]] = field(default_factory=list)
 
 
 @lru_cache(maxsize=1)
@@ -94,6 +111,39 @@ def _name_tables() -> tuple[dict[str, str], dict[str, str]]:
             if name:
                 countries.setdefault(fold(name), code)
     return languages, countries
+
+
+def display_name(values: Mapping[str, Any]) -> str:
+    """Return the name a contact is shown by, as the contact services build it."""
+    return " ".join(p for p in (values.get("first_name", ""), values.get("last_name", "")) if p).strip()
+
+
+def exact_keys(record: Record, target: str) -> list[tuple[str, str]]:
+    """Return (key, reason) for each exact way the record can match: its e-mails, phones (and a company's name)."""
+    keys = [(f"e:{e}", MatchReason.EMAIL) for e in record.emails] + [(f"p:{p.e164}", MatchReason.PHONE) for p in record.phones]
+    if target == ImportTarget.COMPANIES and record.values.get("name"):
+        keys.append((f"n:{record.values['name'].lower()}", MatchReason.SAME_NAME))
+    return keys
+
+
+def national_number(e164: str) -> str:
+    return str(phonenumbers.parse(e164, None).national_number)
+
+
+def search_text(record: Record, target: str) -> str:
+    """Return what kliyan.contacts.search indexes for a record as its row gives it.
+
+    The same text as contact_search_text(…, phones=[e164…]): the phone words (international
+    digits, national number) are added here from the numbers as already read, instead of
+    phonenumbers parsing each number once more.
+    """
+    values = record.values
+    if target == ImportTarget.COMPANIES:
+        text = company_search_text(name=values.get("name", ""), emails=record.emails, phones=[])
+    else:
+        text = contact_search_text(name=display_name(values), company=record.company, emails=record.emails, phones=[])
+    words = [w for p in record.phones for w in (p.e164[1:], p.national or national_number(p.e164))]
+    return " ".join([text, *words]) if text else " ".join(words)
 
 
 def parse_date(text: str, region: str) -> dt.date | None:
@@ -132,9 +182,14 @@ def parse_date(text: str, region: str) -> dt.date | None:
 class RowCleaner:
     """Clean the rows of one import (mapping, region and custom fields fixed for the run)."""
 
-    def __init__(self, *, target: str, mapping: Mapping[str, str], region: str, headers: Sequence[str] | None = None) -> None:
+    def __init__(
+        self, *, target: str, mapping: Mapping[str, str], region: str, headers: Sequence[str] | None = None,
+        definitions: Sequence[CustomFieldDefinition] | None = None,
+    ) -> None:
+        """`definitions`: the active custom fields, when the caller has read them (a process without the database)."""
         self.target = target
         self.region = region
+        self.phone_reader = PhoneReader(region)
         self.columns: dict[str, list[str]] = {}
         # In the file's column order (a mapping read back from a JSON column may have lost it).
         for header in headers if headers is not None else list(mapping):
@@ -143,7 +198,9 @@ class RowCleaner:
                 self.columns.setdefault(key, []).append(header)
         custom_target = "company" if target == ImportTarget.COMPANIES else "contact"
         keys = [k[len(CUSTOM_PREFIX):] for k in self.columns if k.startswith(CUSTOM_PREFIX)]
-        self.definitions = {d.key: d for d in CustomFieldDefinition.objects.active().filter(target=custom_target, key__in=keys)}
+        if definitions is None:
+            definitions = CustomFieldDefinition.objects.active().filter(target=custom_target, key__in=keys) if keys else []
+        self.definitions = {d.key: d for d in definitions if d.target == custom_target and d.key in keys}
 
     def clean(self, row: SourceRow) -> tuple[Record | None, list[Problem]]:
         """Return the row's record, or None and every problem found in it."""
@@ -163,7 +220,13 @@ class RowCleaner:
                 if message:
                     problems.append(Problem(header, value[:200], message))
         self._finish(record, problems)
-        return (None if problems else record), problems
+        if problems:
+            return None, problems
+        record.search_text = search_text(record, self.target)
+        record.keys = exact_keys(record, self.target)
+        if record.company:
+            record.name_key = name_key(record.values.get("first_name", ""), record.values.get("last_name", ""))
+        return record, problems
 
     def _check_text(self, key: str, value: str) -> str:
         if REPLACEMENT in value:
@@ -225,24 +288,24 @@ class RowCleaner:
     def _emails(self, record: Record, value: str) -> str:
         for part in (p for p in _MULTI_EMAIL.split(value) if p):
             email = part.lower()
-            try:
-                validate_email(email)
-            except DjangoValidationError:
-                return _("“%(value)s” is not a valid e-mail address.") % {"value": part[:100]}
+            if len(email) > 254 or not _PLAIN_EMAIL.fullmatch(email):
+                try:
+                    validate_email(email)
+                except DjangoValidationError:
+                    return _("“%(value)s” is not a valid e-mail address.") % {"value": part[:100]}
             if email not in record.emails:
                 record.emails.append(email)
         return ""
 
     def _phones(self, record: Record, value: str, kind: str) -> str:
         for part in (p.strip() for p in _MULTI_PHONE.split(value) if p.strip()):
-            try:
-                phone = parse_phone(part, self.region)
-            except InvalidPhone:
+            phone = self.phone_reader.read(part)
+            if phone is None:
                 return _("“%(value)s” is not a valid phone number (read as from %(country)s when it has no country code).") % {
                     "value": part[:60], "country": self.region,
                 }
-            if phone.e164 not in {p.e164 for p in record.phones}:
-                record.phones.append(PhoneValue(phone.e164, phone.caller_key, kind))
+            if all(p.e164 != phone.e164 for p in record.phones):
+                record.phones.append(PhoneValue(phone.e164, phone.caller_key, kind, phone.national))
         return ""
 
     def _birthday(self, record: Record, value: str) -> str:

@@ -28,7 +28,7 @@ from kliyan.core.events import emit_many
 from kliyan.core.models import AuditAction, AuditEntry
 from kliyan.imports.choices import RecordAction, RecordKind
 from kliyan.imports.models import Import, ImportedRecord
-from kliyan.imports.writers import COMPANY_SPEC, CONTACT_SPEC, Spec, _refresh
+from kliyan.imports.specs import COMPANY_SPEC, CONTACT_SPEC, Spec, refresh
 
 CHUNK = 500
 # What belongs to a record itself: removed with it, never a reason to keep it.
@@ -154,7 +154,7 @@ def _revert(spec: Spec, record: ImportedRecord, actor: Any, summary: dict[str, i
     if spec is CONTACT_SPEC and obj.company_id:
         company_name = Company.objects.filter(pk=obj.company_id).values_list("name", flat=True).first() or ""
     owner = {spec.owner: obj}
-    _refresh(spec, obj, company_name=company_name,
+    refresh(spec, obj, company_name=company_name,
              emails=list(EmailAddress.objects.filter(**owner).values_list("email", flat=True)),
              phones=list(PhoneNumber.objects.filter(**owner).values_list("e164", flat=True)))
     obj.save()

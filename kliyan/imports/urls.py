@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kliyan.imports import views
+from kliyan.imports import export_views, views
 
 app_name = "imports"
 urlpatterns = [
@@ -11,4 +11,6 @@ urlpatterns = [
     path("<int:pk>/report.csv", views.import_report, name="report"),
     path("<int:pk>/undo/", views.import_undo, name="undo"),
     path("<int:pk>/resume/", views.import_resume, name="resume"),
+    path("export/contacts/", export_views.contact_export, name="export_contacts"),
+    path("export/companies/", export_views.company_export, name="export_companies"),
 ]

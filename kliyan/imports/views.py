@@ -11,12 +11,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kliyan.accounts.access import Perm
+from kliyan.accounts.access import Perm, can
 from kliyan.core.errors import KliyanError
 from kliyan.core.pagination import keyset_page
 from kliyan.core.web import apply_errors, is_htmx, perm_required
 from kliyan.imports import queries, services
-from kliyan.imports.choices import ImportStatus
+from kliyan.imports.choices import COMMERCE_TARGETS, ImportStatus
 from kliyan.imports.forms import MappingForm, UploadForm, column_field_name
 from kliyan.imports.models import Import
 from kliyan.imports.readers import ENCODING_LABELS
@@ -43,6 +43,12 @@ def import_list(request: HttpRequest) -> HttpResponse:
 @perm_required(Perm.IMPORT_DATA)
 def import_new(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
+    commerce_refused = (
+        request.method == "POST" and form.is_valid() and form.cleaned_data["target"] in COMMERCE_TARGETS
+        and not can(request.user, Perm.INGEST_COMMERCE)
+    )
+    if commerce_refused:
+        form.add_error("target", _("Your role may not import products or orders."))
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
@@ -70,6 +76,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             imported = services.import_configure(
                 actor=request.user, import_=imported, mapping=form.mapping(), on_duplicate=form.cleaned_data["on_duplicate"],
+                source=form.cleaned_data.get("source") if imported.is_commerce else None,
             )
             if action in ("check", "start"):
                 services.import_start(actor=request.user, import_=imported, dry_run=action == "check")

@@ -28,14 +28,14 @@ from django.db.models import F, Func, IntegerField, OuterRef, Q, QuerySet, Subqu
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import In, IsNull
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils import timezone
 
 from kliyan.accounts.access import Perm, can
 from kliyan.commerce.choices import PURCHASE_STATUSES
 from kliyan.commerce.models import OrderLine, Product
+from kliyan.core.links import id_url
 from kliyan.core.prepared import run_prepared
-from kliyan.core.registry import ContactPanel, PopSection, register_contact_panel, register_pop_section
+from kliyan.core.registry import ContactPanel, register_contact_panel
 from kliyan.service.choices import PROBLEM_OPEN, UNRESOLVED, ProblemStatus
 from kliyan.service.models import Problem, Ticket, problem_reference
 
@@ -102,7 +102,7 @@ def _issue(row: tuple[Any, ...], linked_ids: set[int]) -> KnownIssue:
         id=pk, reference=problem_reference(pk), title=title, status=status,
         status_label=str(STATUS_LABELS.get(status, status)), customer_message=customer_message,
         category=category or "", product=product or "", affected=affected,
-        url=reverse("service:problem_detail", args=[pk]), linked=pk in linked_ids,
+        url=id_url("service:problem_detail", pk), linked=pk in linked_ids,
     )
 
 
@@ -157,7 +157,8 @@ def for_new_ticket(*, category_id: int | None, product_id: int | None) -> list[K
     )
 
 
-def _contact_query(contact_id: int, since: dt.datetime) -> QuerySet:
+def contact_issue_rows(contact_id: int, since: dt.datetime) -> QuerySet:
+    """Return the query of a contact's known issues (see for_contact; `since`: recent_purchases_since())."""
     open_tickets = Ticket.objects.filter(contact_id=contact_id, status__in=UNRESOLVED).order_by()
     bought = OrderLine.objects.filter(
         order__contact_id=contact_id, order__ordered_at__gte=since, order__status__in=PURCHASE_STATUSES, product__isnull=False,
@@ -171,15 +172,24 @@ def _contact_query(contact_id: int, since: dt.datetime) -> QuerySet:
     )
 
 
+def recent_purchases_since(now: dt.datetime | None = None) -> dt.datetime:
+    """Return when the purchases that make a problem a contact's start (RECENT_PURCHASE_DAYS ago)."""
+    return (now or timezone.now()) - dt.timedelta(days=RECENT_PURCHASE_DAYS)
+
+
+def issues_from_rows(rows: Iterable[tuple[Any, ...]]) -> list[KnownIssue]:
+    """Return the known issues of contact_issue_rows()' rows."""
+    return [_issue(row, set()) for row in rows]
+
+
 def for_contact(contact_id: int, *, now: dt.datetime | None = None) -> list[KnownIssue]:
     """Return the known issues of a contact: through their unresolved tickets and recent purchases (one query).
 
     On every contact page and screen pop: compiled once per connection (core.prepared); the
     ORM took milliseconds to build this query, the database well under one to run it.
     """
-    since = (now or timezone.now()) - dt.timedelta(days=RECENT_PURCHASE_DAYS)
-    rows = run_prepared("service.known_issues.contact", _contact_query, contact_id=contact_id, since=since)
-    return [_issue(row, set()) for row in rows]
+    since = recent_purchases_since(now)
+    return issues_from_rows(run_prepared("service.known_issues.contact", contact_issue_rows, contact_id=contact_id, since=since))
 
 
 def product_by_sku(sku: str) -> Product | None:
@@ -187,7 +197,7 @@ def product_by_sku(sku: str) -> Product | None:
     return Product.objects.filter(sku__iexact=sku).first() if sku and len(sku) <= 64 else None
 
 
-# --- The contact page and the screen pop ------------------------------------------------------
+# --- The contact page (the screen pop's section is in pop.py) ---------------------------------
 
 
 def contact_panel(request: HttpRequest, contact: Any) -> dict[str, Any]:
@@ -197,13 +207,7 @@ def contact_panel(request: HttpRequest, contact: Any) -> dict[str, Any]:
     return {"known_issues": for_contact(contact.pk)}
 
 
-def pop_section(contact: Any) -> dict[str, Any]:
-    """Return the caller's known issues for the screen pop: one query."""
-    return {"items": [issue.as_dict() for issue in for_contact(contact.pk)]}
-
-
 def register() -> None:
     register_contact_panel(
         ContactPanel(name="known_issues", template="service/_known_issues_panel.html", context=contact_panel, order=14)
     )
-    register_pop_section(PopSection(name="known_issues", build=pop_section, template="service/pop/_known_issues.html", order=24))

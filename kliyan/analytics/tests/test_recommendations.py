@@ -96,14 +96,14 @@ def test_goes_with_lists_partners_by_score(shop: dict[str, Any]) -> None:
 def test_recommendations_take_a_fixed_number_of_queries(
     shop: dict[str, Any], django_assert_num_queries: Any,
 ) -> None:
-    """Recent products (with the pending check), partners, products: three queries whatever the history."""
+    """Recent products with the pending check and their partners, then products: two queries whatever the history."""
     bob, p = shop["c"]["bob"], shop["p"]
     for n in range(30):
         extra = make_product(f"extra {n}")
         make_order(bob, [extra, p["bread"]], at=START + dt.timedelta(hours=n))
     services.rebuild_all()
 
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         recommendations_for(bob.pk)
 
 

@@ -75,6 +75,6 @@ def test_the_page_costs_the_same_queries_as_the_api(
     client_as, agent, caller, only_channels_sections, django_assert_num_queries
 ) -> None:
     client = client_as(agent)
-    # session + user, caller ID (the numbers, the contacts with their company), interactions, tasks
-    with django_assert_num_queries(6):
+    # session + user, caller ID (the numbers with their contacts and companies), interactions and tasks
+    with django_assert_num_queries(4):
         assert client.get(URL, {"phone": "+50937123456"}).status_code == 200

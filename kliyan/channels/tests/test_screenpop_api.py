@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -9,8 +11,12 @@ from django.test import Client
 
 from kliyan.accounts.models import TokenScope
 from kliyan.accounts.services import token_create
+from kliyan.analytics import services as recommendations_services
+from kliyan.analytics.tests.factories import make_contact, make_order, make_product
+from kliyan.channels.schemas import ScreenPopOut
+from kliyan.commerce.tests.builders import make_invoice, make_terms
 from kliyan.contacts.services import contact_archive
-from kliyan.core import registry
+from kliyan.service.services import ticket_create
 
 pytestmark = pytest.mark.django_db
 
@@ -85,21 +91,53 @@ def test_a_read_token_may_pop(agent, caller) -> None:
     assert response.json()["contact"]["id"] == caller.pk
 
 
-def test_the_pop_costs_two_queries_for_caller_id_and_one_per_section(
+def test_the_pop_costs_one_query_for_caller_id_and_one_for_this_apps_two_sections(
     client_as, agent, caller, only_channels_sections, django_assert_num_queries
 ) -> None:
     client = client_as(agent)
-    # session + user, caller ID (the numbers, the contacts with their company), interactions, tasks
-    with django_assert_num_queries(2 + 2 + 2):
+    # session + user, caller ID (the numbers with their contacts and companies), interactions and tasks
+    with django_assert_num_queries(2 + 1 + 1):
         assert client.get(URL, {"phone": "+50937123456"}).status_code == 200
 
 
 def test_the_pop_with_every_apps_sections_stays_bounded(client_as, agent, caller, django_assert_max_num_queries) -> None:
     client = client_as(agent)
-    sections = len(registry.pop_sections())
-    with django_assert_max_num_queries(2 + 3 + 2 * sections):
+    with django_assert_max_num_queries(2 + 7):
         body: dict[str, Any] = client.get(URL, {"phone": "+50937123456"}).json()
     assert {"interactions", "tasks"} <= set(body["sections"])
+
+
+def test_a_caller_with_orders_invoices_credit_tickets_and_recommendations_costs_seven_queries(
+    client_as, agent, caller, django_assert_num_queries,
+) -> None:
+    bread, butter, jam = (make_product(name) for name in ("bread", "butter", "jam"))
+    make_order(caller, [bread, butter])
+    make_order(make_contact("ann"), [bread, butter, jam])
+    recommendations_services.rebuild_all()
+    make_invoice(contact=caller, total="400", due_on=dt.date(2020, 1, 1))
+    make_terms(company=caller.company, limit="1000")
+    ticket_create(actor=agent, data={"contact": caller.pk, "subject": "Farin an pa rive"})
+    client = client_as(agent)
+    client.get(URL, {"phone": "+50937123456"})
+    # session + user; caller ID; interactions and tasks; tickets and known issues; satisfaction;
+    # orders, lifetime, balance and credit; recommendations (the basket with its partners, then the products)
+    with django_assert_num_queries(2 + 7):
+        body: dict[str, Any] = client.get(URL, {"phone": "+50937123456"}).json()
+    sections = body["sections"]
+    assert [r["name"] for r in sections["recommendations"]] == ["jam"]
+    assert sections["credit"]["holder"] == "company" and sections["balance"]["overdue_invoices"] == 1
+    assert [t["subject"] for t in sections["tickets"]["open"]] == ["Farin an pa rive"]
+    assert len(sections["orders"]["items"]) == 1 and sections["lifetime"]["order_count"] == 1
+
+
+def test_the_answer_is_what_the_documented_schema_gives(client_as, agent, caller) -> None:
+    """The endpoint sends the pop without ninja's second validation: the schema must give the same JSON."""
+    make_invoice(contact=caller, total="400")
+    response = client_as(agent).get(URL, {"phone": "+50937123456"})
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    body = response.json()
+    assert json.dumps(ScreenPopOut.model_validate(body).model_dump()) == json.dumps(body)
+    assert response.content == json.dumps(body).encode()  # as ninja's renderer writes it (ASCII escapes)
 
 
 def test_a_plus_sent_unescaped_in_the_url_is_read_as_international(haiti, agent, client_as):

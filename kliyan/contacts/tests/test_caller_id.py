@@ -88,11 +88,32 @@ def test_limit_caps_the_contacts_returned(agent, haitian):
     assert len(caller_id("+50937123456", limit=3).contacts) == 3
 
 
-def test_caller_id_runs_in_two_queries(haitian, django_assert_max_num_queries):
+def test_caller_id_runs_in_one_query(haitian, django_assert_num_queries):
     caller_id("+50937123456")  # warm the organisation cache, as in a running server
-    with django_assert_max_num_queries(2):
-        assert caller_id("+50937123456").contacts == [haitian]
+    with django_assert_num_queries(1):
+        match = caller_id("+50937123456")
+    assert match.contacts == [haitian]
+    assert match.contacts[0].company is None
 
+
+
+def test_contacts_their_companies_and_companies_with_the_number_come_in_one_query(
+    agent, haitian, django_assert_num_queries,
+):
+    firm = company_create(actor=agent, data={"name": "Boulangerie Soleil", "phones": [{"number": "+509 3712 3456"}]})
+    closed = company_create(actor=agent, data={"name": "Old Shop", "phones": [{"number": "+509 3712 3456"}]})
+    closed.archived_at = closed.created_at
+    closed.save(update_fields=["archived_at"])
+    worker = contact_create(
+        actor=agent, data={"first_name": "Jean", "company_id": firm.pk, "phones": [{"number": "+509 3712 3456"}]},
+        allow_duplicate=True,
+    )
+    caller_id("+50937123456")
+    with django_assert_num_queries(1):
+        match = caller_id("+50937123456")
+        names = [(c.pk, c.company.name if c.company_id else None) for c in match.contacts]
+    assert names == [(haitian.pk, None), (worker.pk, "Boulangerie Soleil")]
+    assert match.companies == [firm]
 
 NUMBERS = {"HT": "+50937123456", "MW": "+265999123456", "AL": "+355672123456", "RO": "+40721234567", "FR": "+33612345678"}
 

@@ -23,13 +23,13 @@ def _media(settings: Any, tmp_path: Path) -> None:
 
 def run_file(
     actor: Any, content: bytes | str, name: str = "contacts.csv", *, target: str = "contacts", mapping: dict | None = None,
-    on_duplicate: str | None = None, dry_run: bool = False, batch_size: int = 1000,
+    on_duplicate: str | None = None, dry_run: bool = False, batch_size: int = 1000, source: str | None = None,
 ) -> Import:
     """Upload `content`, start it and run it to the end in this process; return the import."""
     data = content.encode("utf-8") if isinstance(content, str) else content
     imported = services.import_create(
         actor=actor, upload=ContentFile(data, name=name), target=target, name=name, mapping=mapping,
-        on_duplicate=on_duplicate, dry_run=dry_run, enqueue=False,
+        on_duplicate=on_duplicate, dry_run=dry_run, enqueue=False, source=source,
     )
     return services.run_import(import_id=imported.pk, runner=imported.runner, batch_size=batch_size)
 

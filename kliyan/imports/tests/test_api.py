@@ -54,6 +54,7 @@ def test_managers_and_admins_upload_and_the_import_runs_in_the_background(role, 
     detail = client.get(f"/api/v1/imports/{body['id']}").json()
     assert detail["status"] == "done" and detail["percent_done"] == 100
     assert detail["counts"] == {"rows_read": 2, "created": 1, "updated": 0, "skipped": 0, "failed": 1}
+    assert detail["matched_by"] == {}
     assert Contact.objects.get().primary_phone == "+40744123456"
 
 
@@ -99,7 +100,7 @@ def test_a_mapping_sent_as_json_overrides_the_guess(manager, client_as, django_c
     ({"mapping": '{"Telefon": "shoe_size"}'}, "mapping.Telefon"),
     ({"mapping": "not json"}, "mapping"),
     ({"on_duplicate": "merge"}, "on_duplicate"),
-    ({"target": "orders"}, "target"),
+    ({"target": "invoices"}, "target"),
 ])
 def test_bad_input_is_refused_naming_the_field_and_nothing_is_stored(manager, client_as, fields, field):
     response = upload(client_as(manager), **fields)
@@ -148,3 +149,15 @@ def test_a_vcard_uploaded_with_a_token_and_an_idempotency_key_is_imported_once(m
 
 def test_a_missing_import_is_404(manager, client_as):
     assert client_as(manager).get("/api/v1/imports/999").status_code == 404
+
+
+def test_the_api_says_why_rows_were_taken_for_existing_people(manager, agent, client_as, django_capture_on_commit_callbacks):
+    from kliyan.contacts.services import contact_create
+
+    contact_create(actor=agent, data={"first_name": "Ioana", "phones": [{"number": "+40 744 123 456"}]})
+    client = client_as(manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        imported = upload(client, on_duplicate="update").json()
+
+    detail = client.get(f"/api/v1/imports/{imported['id']}").json()
+    assert (detail["counts"]["updated"], detail["matched_by"]) == (1, {"phone": 1})

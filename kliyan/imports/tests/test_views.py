@@ -198,3 +198,15 @@ def test_the_detail_page_query_count_is_pinned(manager, client_as, django_assert
     done = run_file(manager, CSV)
     with django_assert_num_queries(4):
         client.get(done.get_absolute_url())
+
+
+def test_the_page_says_why_rows_were_taken_for_existing_people(manager, agent, client_as):
+    from kliyan.contacts.services import contact_create
+
+    contact_create(actor=agent, data={"first_name": "Jean-Baptiste", "emails": [{"email": "jb@example.ht"}]})
+    done = run_file(manager, CSV)
+
+    html = client_as(manager).get(done.get_absolute_url()).content.decode()
+
+    assert done.skipped == 1
+    assert "Rows taken for existing records" in html and "Same e-mail address" in html

@@ -15,6 +15,7 @@ from kliyan.commerce.models import Order, OrderLine
 from kliyan.commerce.tests.builders import make_product
 from kliyan.contacts.services import contact_create
 from kliyan.service import categories, known_issues, problems, services
+from kliyan.service.pop import known_issues_section
 
 pytestmark = pytest.mark.django_db
 
@@ -130,7 +131,7 @@ def test_the_contact_page_and_the_screen_pop_show_known_issues(agent, viewer, ma
     panel = page.split('id="known-issues"', 1)[1].split("</section>", 1)[0]
     assert "Curier în grevă" in panel and SAY in panel and "1 customer affected" in panel
     with django_assert_num_queries(1):
-        section = known_issues.pop_section(contact)
+        section = known_issues_section(contact)
     assert section["items"][0]["id"] == problem.pk and section["items"][0]["affected"] == 1
     client = client_as(agent)
     body = client.get("/api/v1/screenpop", {"phone": "+40 721 234 567"}).json()

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from kliyan.core.registry import contact_timeline
 from kliyan.service import services
-from kliyan.service.registrations import tickets_section
+from kliyan.service.pop import known_issues_section, tickets_section
 
 pytestmark = pytest.mark.django_db
 
@@ -31,13 +31,15 @@ def test_the_contact_page_lists_open_tickets_for_those_who_may_see_them(agent, v
     assert "New ticket" not in panel  # a viewer may not open one
 
 
-def test_the_screen_pop_shows_open_tickets_and_the_last_resolved_in_two_queries(agent, contact, ticket,
-                                                                                 django_assert_num_queries) -> None:
+def test_the_screen_pop_shows_open_tickets_the_last_resolved_and_known_issues_in_one_query(
+    agent, contact, ticket, django_assert_num_queries,
+) -> None:
     older = services.ticket_create(actor=agent, data={"contact": contact.pk, "subject": "Earlier problem"})
     services.ticket_change_status(actor=agent, ticket=older, status="resolved")
     services.ticket_change_status(actor=agent, ticket=older, status="closed")
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         section = tickets_section(contact)
+        assert known_issues_section(contact) == {"items": []}  # read by the same query
     assert [t["reference"] for t in section["open"]] == [ticket.reference]
     assert section["open"][0]["status_label"] == "New" and section["open"][0]["kind_label"] == "Complaint"
     assert section["last_resolved"]["reference"] == older.reference

@@ -24,7 +24,7 @@ SHOWN_PROBLEMS = 20
 
 
 class Command(BaseCommand):
-    help = "Import people or companies from a CSV, XLSX or vCard file."
+    help = "Import people, companies, products or orders from a CSV, XLSX or vCard file."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("file", nargs="?", default=None, help="The file to import.")
@@ -36,16 +36,19 @@ class Command(BaseCommand):
         parser.add_argument("--user", default=None)
         parser.add_argument("--batch-size", type=int, default=services.BATCH_SIZE)
         parser.add_argument("--report", default=None, help="Write the validation report (CSV) to this file.")
+        parser.add_argument("--source", default=None, help="Products and orders: the source system they are filed under.")
 
     def handle(self, *args: Any, file: str | None, target: str, mapping: str | None, dry_run: bool, on_duplicate: str,
-               resume: int | None, user: str | None, batch_size: int, report: str | None, **options: Any) -> None:
+               resume: int | None, user: str | None, batch_size: int, report: str | None, source: str | None = None,
+               **options: Any) -> None:
         with cli_errors():
             actor = find_user(user) if user else None
             if resume is not None:
                 imported = services.import_resume(actor=actor, import_=services.get_import(resume), enqueue=False)
                 self.stderr.write(_("Resuming import %(id)d after row %(row)d.") % {"id": imported.pk, "row": imported.last_row})
             else:
-                imported = self._start(file, target=target, mapping=mapping, dry_run=dry_run, on_duplicate=on_duplicate, actor=actor)
+                imported = self._start(file, target=target, mapping=mapping, dry_run=dry_run, on_duplicate=on_duplicate, actor=actor,
+                                       source=source)
             if imported.status == ImportStatus.UNDOING:
                 imported = services.run_undo(import_id=imported.pk, runner=imported.runner, actor=actor)
             else:
@@ -54,7 +57,8 @@ class Command(BaseCommand):
                 )
         self._finish(imported, report)
 
-    def _start(self, file: str | None, *, target: str, mapping: str | None, dry_run: bool, on_duplicate: str, actor: Any) -> Import:
+    def _start(self, file: str | None, *, target: str, mapping: str | None, dry_run: bool, on_duplicate: str, actor: Any,
+               source: str | None) -> Import:
         if not file:
             raise CommandError(_("Give the file to import, or --resume ID."))
         wanted = None
@@ -70,7 +74,7 @@ class Command(BaseCommand):
         with handle:
             imported = services.import_create(
                 actor=actor, upload=File(handle, name=os.path.basename(file)), target=target, name=os.path.basename(file),
-                mapping=wanted, on_duplicate=on_duplicate, dry_run=dry_run, enqueue=False,
+                mapping=wanted, on_duplicate=on_duplicate, dry_run=dry_run, enqueue=False, source=source,
             )
         columns = ", ".join(f"{h} → {imported.mapping[h]}" for h in imported.headers if imported.mapping.get(h))
         self.stderr.write(_("Import %(id)d: %(name)s (%(format)s). Columns: %(columns)s") % {
@@ -110,5 +114,7 @@ class Command(BaseCommand):
             "id": imported.pk, "read": imported.rows_read, "created": imported.created, "updated": imported.updated,
             "skipped": imported.skipped, "failed": imported.failed,
         })
+        for label, count in imported.match_counts:
+            self.stderr.write(_("Taken for an existing record (%(reason)s): %(count)d rows.") % {"reason": label, "count": count})
         if imported.failed:
             raise CommandError(_("%(failed)d of %(read)d rows were not imported.") % {"failed": imported.failed, "read": imported.rows_read}, returncode=1)
