@@ -151,3 +151,22 @@ def test_the_api_imports_orders_for_managers_only(users, client_as, django_captu
     assert response.status_code == 202 and body["source"] == "till"
     assert body["mapping"]["Order number"] == "number"
 
+
+
+def test_the_mapping_page_previews_products_as_read_and_takes_a_source_system(manager, client_as):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from kliyan.imports.models import Import
+
+    client = client_as(manager)
+    client.post(reverse("imports:new"), {"file": SimpleUploadedFile("produits.csv", PRODUCTS), "target": "products"})
+    imported = Import.objects.get()
+
+    page = client.get(imported.get_absolute_url()).content.decode()
+    assert "1250.00" in page and "Write yes or no." in page and 'name="source"' in page
+
+    form = {f"column_{n}": key for n, key in enumerate(imported.mapping[h] for h in imported.headers)}
+    response = client.post(imported.get_absolute_url(), {**form, "on_duplicate": "update", "source": "caisse", "action": "preview"})
+    assert response.status_code == 302
+    imported.refresh_from_db()
+    assert (imported.source, imported.on_duplicate) == ("caisse", "update")
