@@ -40,11 +40,13 @@ class Perm(StrEnum):
     VIEW_SERVICE_REPORTS = "service.reports"   # service desk reports of one's own teams (service.manage: every team)
     VIEW_FEEDBACK = "feedback.view"            # survey results (an agent: their own tickets'; manager and up: everyone's)
     MANAGE_FEEDBACK = "feedback.manage"        # everyone's survey results; NPS campaigns
+    SEND_MESSAGES = "messages.send"            # write to a contact (e-mail, SMS, WhatsApp, Messenger) and see the messages sent
+    MANAGE_MARKETING = "marketing.manage"      # message templates, segments, campaigns, automations, the outbox of everyone
 
 
 _VIEWER = {Perm.VIEW_CUSTOMERS, Perm.VIEW_COMMERCE, Perm.VIEW_TICKETS, Perm.VIEW_KNOWLEDGE}
-_AGENT = _VIEWER | {Perm.EDIT_CUSTOMERS, Perm.LOG_INTERACTIONS, Perm.USE_API_TOKENS, Perm.EDIT_COMMERCE, Perm.WORK_TICKETS, Perm.EDIT_KNOWLEDGE, Perm.VIEW_FEEDBACK, Perm.VIEW_SERVICE_REPORTS}
-_MANAGER = _AGENT | {Perm.ARCHIVE_CUSTOMERS, Perm.MERGE_CUSTOMERS, Perm.VIEW_AUDIT, Perm.MANAGE_CUSTOM_FIELDS, Perm.INGEST_COMMERCE, Perm.IMPORT_DATA, Perm.EXPORT_DATA, Perm.MANAGE_SERVICE, Perm.PUBLISH_KNOWLEDGE, Perm.MANAGE_FEEDBACK}
+_AGENT = _VIEWER | {Perm.EDIT_CUSTOMERS, Perm.LOG_INTERACTIONS, Perm.USE_API_TOKENS, Perm.EDIT_COMMERCE, Perm.WORK_TICKETS, Perm.EDIT_KNOWLEDGE, Perm.VIEW_FEEDBACK, Perm.VIEW_SERVICE_REPORTS, Perm.SEND_MESSAGES}
+_MANAGER = _AGENT | {Perm.ARCHIVE_CUSTOMERS, Perm.MERGE_CUSTOMERS, Perm.VIEW_AUDIT, Perm.MANAGE_CUSTOM_FIELDS, Perm.INGEST_COMMERCE, Perm.IMPORT_DATA, Perm.EXPORT_DATA, Perm.MANAGE_SERVICE, Perm.PUBLISH_KNOWLEDGE, Perm.MANAGE_FEEDBACK, Perm.MANAGE_MARKETING}
 _ADMIN = set(Perm)
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {

@@ -1,6 +1,7 @@
 """The screen-pop sections about the timeline: the last conversations and the open tasks.
 
-Both are read in one statement of two indexed queries (core.prepared.run_prepared_parts),
+Both are read in one statement of two indexed queries (core.prepared.run_prepared_parts;
+the pop sends it with the other apps' reads),
 as plain values: a pop must answer in a few milliseconds while the phone rings, and
 building model instances for a handful of rows costs more than the queries themselves.
 """
@@ -14,11 +15,12 @@ from django.utils import timezone
 
 from kliyan.core.choices import Channel
 from kliyan.core.links import id_url
-from kliyan.core.prepared import once_per, run_prepared_parts
-from kliyan.core.registry import PopSection, register_pop_section
+from kliyan.core.prepared import PreparedRead, once_per
+from kliyan.core.registry import PopSection, register_pop_read, register_pop_section
 from kliyan.interactions import queries as interaction_queries
 from kliyan.interactions.choices import Outcome, TaskStatus
 
+READ = "channels_pop"
 LAST_INTERACTIONS = 5
 OPEN_TASKS = 10
 STAFF_FIELDS = ("first_name", "last_name", "username")
@@ -50,12 +52,14 @@ def _task_rows(contact_id: int) -> QuerySet:
     )
 
 
+def _timeline_read(contact: Any) -> PreparedRead:
+    # Compiled once per connection (core.prepared): the ORM's work would cost more than the queries.
+    return PreparedRead("pop.timeline", {"interactions": _interaction_rows, "tasks": _task_rows}, {"contact_id": contact.pk})
+
+
 def _timeline_rows(contact: Any) -> dict[str, list[tuple[Any, ...]]]:
     """Return {"interactions": rows, "tasks": rows}, read once per caller for both sections."""
-    # Compiled once per connection (core.prepared): the ORM's work would cost more than the queries.
-    return once_per(contact, "channels_pop", lambda: run_prepared_parts(
-        "pop.timeline", {"interactions": _interaction_rows, "tasks": _task_rows}, contact_id=contact.pk,
-    ))
+    return once_per(contact, READ, lambda: _timeline_read(contact).run())
 
 
 def last_interactions(contact: Any) -> list[dict[str, Any]]:
@@ -96,5 +100,8 @@ def open_tasks(contact: Any) -> list[dict[str, Any]]:
 
 
 def register() -> None:
-    register_pop_section(PopSection(name="interactions", build=last_interactions, template="channels/_pop_interactions.html", order=10))
-    register_pop_section(PopSection(name="tasks", build=open_tasks, template="channels/_pop_tasks.html", order=20))
+    register_pop_read(READ, _timeline_read)
+    register_pop_section(PopSection(
+        name="interactions", build=last_interactions, template="channels/_pop_interactions.html", order=10, read=READ,
+    ))
+    register_pop_section(PopSection(name="tasks", build=open_tasks, template="channels/_pop_tasks.html", order=20, read=READ))

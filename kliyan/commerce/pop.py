@@ -2,7 +2,8 @@
 
 Each section's data is plain JSON (amounts and dates as strings). The four sections
 share one summary per contact (see _summary), read in one statement (two when several
-currencies need today's rates) and compiled once per connection (core.prepared).
+currencies need today's rates; the pop sends it with the other apps' reads) and compiled
+once per connection (core.prepared).
 """
 
 from __future__ import annotations
@@ -11,19 +12,26 @@ from decimal import Decimal
 from typing import Any
 
 from kliyan.commerce.choices import OrderStatus, SalesChannel
-from kliyan.commerce.queries import CommerceSummary, contact_pop_summary
+from kliyan.commerce.queries import CommerceSummary, contact_pop_read, contact_pop_summary
 from kliyan.core.links import id_url
-from kliyan.core.prepared import once_per
-from kliyan.core.registry import PopSection, register_pop_section
+from kliyan.core.prepared import PreparedRead, once_per
+from kliyan.core.registry import PopSection, register_pop_read, register_pop_section
 
+READ = "commerce_pop"
 POP_ORDERS = 5
 CHANNEL_LABELS = dict(SalesChannel.choices)
 STATUS_LABELS = dict(OrderStatus.choices)
 
 
+def _read(contact: Any) -> PreparedRead:
+    return contact_pop_read(contact, orders=POP_ORDERS)
+
+
 def _summary(contact: Any) -> CommerceSummary:
     """Return the contact's summary, computed once per contact object (the pop builds every section from one)."""
-    return once_per(contact, "commerce_pop", lambda: contact_pop_summary(contact, orders=POP_ORDERS))
+    return once_per(contact, "commerce_pop_summary", lambda: contact_pop_summary(
+        contact, orders=POP_ORDERS, rows=once_per(contact, READ, lambda: _read(contact).run()),
+    ))
 
 
 def _money(value: Decimal | None) -> str | None:
@@ -84,7 +92,9 @@ def credit_section(contact: Any) -> dict[str, Any] | None:
 
 
 def register() -> None:
-    register_pop_section(PopSection(name="orders", build=orders_section, template="commerce/pop/_orders.html", order=30))
-    register_pop_section(PopSection(name="lifetime", build=lifetime_section, template="commerce/pop/_lifetime.html", order=31))
-    register_pop_section(PopSection(name="balance", build=balance_section, template="commerce/pop/_balance.html", order=32))
-    register_pop_section(PopSection(name="credit", build=credit_section, template="commerce/pop/_credit.html", order=33))
+    register_pop_read(READ, _read)
+    for order, (name, build) in enumerate(
+        (("orders", orders_section), ("lifetime", lifetime_section), ("balance", balance_section), ("credit", credit_section)),
+        start=30,
+    ):
+        register_pop_section(PopSection(name=name, build=build, template=f"commerce/pop/_{name}.html", order=order, read=READ))

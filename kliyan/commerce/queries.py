@@ -57,7 +57,7 @@ from kliyan.commerce.money import (
     rate_on_order_day,
     rates_on,
 )
-from kliyan.core.prepared import run_prepared, run_prepared_parts
+from kliyan.core.prepared import PreparedRead, run_prepared, run_prepared_parts
 
 AMOUNT = DecimalField(**MONEY)
 
@@ -477,15 +477,24 @@ def _contact_parts(*, with_company: bool, orders: int) -> dict[str, Callable[...
     return parts
 
 
+def _contact_summary_read(contact: Any, *, today: dt.date, order_rows: int) -> PreparedRead:
+    """Describe the read of a contact's balance, credit, lifetime and `order_rows` latest orders (one statement)."""
+    values = {"contact_id": contact.pk, "today": today, **({"company_id": contact.company_id} if contact.company_id else {})}
+    return PreparedRead(
+        ("commerce.contact_summary", bool(contact.company_id), order_rows, organisation_currency(), str(organisation_timezone())),
+        _contact_parts(with_company=bool(contact.company_id), orders=order_rows),
+        values,
+    )
+
+
 def _contact_summary(contact: Any, *, today: dt.date, order_rows: int) -> CommerceSummary:
     """Read a contact's balance, credit, lifetime and `order_rows` latest orders in one statement (two with rates)."""
+    return _summary_from(contact, _contact_summary_read(contact, today=today, order_rows=order_rows).run(), today=today)
+
+
+def _summary_from(contact: Any, rows: dict[str, list[tuple[Any, ...]]], *, today: dt.date) -> CommerceSummary:
+    """Build a contact's summary from the rows of _contact_summary_read (reading today's rates if several currencies)."""
     home = organisation_currency()
-    values = {"contact_id": contact.pk, "today": today, **({"company_id": contact.company_id} if contact.company_id else {})}
-    rows = run_prepared_parts(
-        ("commerce.contact_summary", bool(contact.company_id), order_rows, home, str(organisation_timezone())),
-        _contact_parts(with_company=bool(contact.company_id), orders=order_rows),
-        **values,
-    )
     parts = _balance_parts_from(rows["invoices"], rows["payments"])
     terms = _terms_from(rows["terms"], contact.pk)
     holder_parts = parts
@@ -497,7 +506,7 @@ def _contact_summary(contact: Any, *, today: dt.date, order_rows: int) -> Commer
         balance=express_balance(parts, today=today, rates=rates),
         credit=credit_from(terms, holder_parts, today=today, rates=rates) if terms is not None else None,
         recent_orders=[],
-        order_rows=_order_rows_from(rows["orders"], rows["lines"]) if order_rows else [],
+        order_rows=_order_rows_from(rows["orders"], rows["lines"]) if "orders" in rows else [],
     )
 
 
@@ -515,13 +524,24 @@ def contact_commerce_summary(
     return summary
 
 
-def contact_pop_summary(contact: Any, *, orders: int, today: dt.date | None = None) -> CommerceSummary:
+def contact_pop_read(contact: Any, *, orders: int, today: dt.date | None = None) -> PreparedRead:
+    """Describe the screen pop's read of a contact's figures and `orders` latest orders (see contact_pop_summary)."""
+    return _contact_summary_read(contact, today=today or organisation_today(), order_rows=orders)
+
+
+def contact_pop_summary(
+    contact: Any, *, orders: int, today: dt.date | None = None, rows: dict[str, list[tuple[Any, ...]]] | None = None,
+) -> CommerceSummary:
     """Return contact_commerce_summary() for the call screen pop, in one query (two when rates are needed).
 
     The `orders` latest orders come as light rows with their lines (`order_rows`), read in
-    the same statement as the figures; `recent_orders` stays empty.
+    the same statement as the figures; `recent_orders` stays empty. `rows`: those of
+    contact_pop_read, when the pop has read them already.
     """
-    return _contact_summary(contact, today=today or organisation_today(), order_rows=orders)
+    today = today or organisation_today()
+    if rows is None:
+        rows = contact_pop_read(contact, orders=orders, today=today).run()
+    return _summary_from(contact, rows, today=today)
 
 
 def _rates_for(parts: BalanceParts, holder_parts: BalanceParts, terms: CreditTerms | None, today: dt.date) -> dict[str, Decimal]:

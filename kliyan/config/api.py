@@ -24,6 +24,9 @@ from kliyan.imports.export_api import router as exports_router
 from kliyan.interactions.api import router as interactions_router
 from kliyan.knowledge.api import public_router as knowledge_public_router
 from kliyan.knowledge.api import router as knowledge_router
+from kliyan.marketing.message_api import router as message_router
+from kliyan.marketing.segment_api import router as segment_router
+from kliyan.marketing.template_api import router as template_router
 from kliyan.service.api import router as service_router
 from kliyan.service.problem_api import router as problem_router
 from kliyan.service.sla_api import router as service_sla_router
@@ -68,6 +71,9 @@ api.add_router("", feedback_router)
 api.add_router("", dedupe_router)
 api.add_router("", exports_router)
 api.add_router("", backup_router)
+api.add_router("", template_router)
+api.add_router("", message_router)
+api.add_router("", segment_router)
 
 # Last, so it only answers what no endpoint matched (e.g. /contacts/abc): in the API's
 # error format, not the HTML "page not found".

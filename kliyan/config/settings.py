@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "kliyan.feedback",
     "kliyan.dedupe",
     "kliyan.backup",
+    "kliyan.marketing",
 ]
 
 MIDDLEWARE = [

@@ -20,4 +20,5 @@ urlpatterns = [
     path("feedback/", include("kliyan.feedback.urls")),
     path("s/", include("kliyan.feedback.public_urls")),
     path("backups/", include("kliyan.backup.urls")),
+    path("marketing/", include("kliyan.marketing.urls")),
 ]

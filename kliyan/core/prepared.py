@@ -220,12 +220,52 @@ def run_prepared_parts(
     return result
 
 
+@dataclass(frozen=True)
+class PreparedRead:
+    """A run_prepared_parts() call described but not made, so that several can go as one statement (run_together)."""
+
+    key: Hashable
+    parts: Mapping[str, Callable[..., QuerySet]]
+    values: dict[str, Any]
+
+    def run(self) -> dict[str, list[tuple[Any, ...]]]:
+        return run_prepared_parts(self.key, self.parts, **self.values)
+
+
+def _within(name: str, build: Callable[..., QuerySet]) -> Callable[..., QuerySet]:
+    """Return `build` taking its values from those named "<name>__…" (each read keeps its own names)."""
+    prefix = f"{name}__"
+
+    def build_within(**values: Any) -> QuerySet:
+        own = {key[len(prefix):]: value for key, value in values.items() if key.startswith(prefix)}
+        return build(**_accepted(build, own))
+
+    return build_within
+
+
+def run_together(reads: Mapping[str, PreparedRead]) -> dict[str, dict[str, list[tuple[Any, ...]]]]:
+    """Return {name: reads[name].run()}, every read sent in one statement (one round trip on PostgreSQL).
+
+    Several apps read about the same caller for the screen pop; each describes its read,
+    and the pop sends them together. Each read's values keep their own names.
+    """
+    parts = {f"{name}.{part}": _within(name, build) for name, read in reads.items() for part, build in read.parts.items()}
+    values = {f"{name}__{key}": value for name, read in reads.items() for key, value in read.values.items()}
+    rows = run_prepared_parts(("together", *((name, read.key) for name, read in reads.items())), parts, **values)
+    return {name: {part: rows[f"{name}.{part}"] for part in read.parts} for name, read in reads.items()}
+
+
 def once_per(obj: Any, name: str, read: Callable[[], Any]) -> Any:
     """Return read(), called once per `obj`: several screen-pop sections of an app share one read of the caller."""
     attribute = f"_kliyan_once_{name}"
     if attribute not in obj.__dict__:
         obj.__dict__[attribute] = read()
     return obj.__dict__[attribute]
+
+
+def remember(obj: Any, name: str, value: Any) -> None:
+    """Make once_per(obj, name, …) return `value` without reading (it was read together with others)."""
+    obj.__dict__[f"_kliyan_once_{name}"] = value
 
 
 def model_columns(model: type[Model], prefix: str = "") -> tuple[str, ...]:

@@ -4,7 +4,9 @@
   contact page and the API merge them into one timeline, newest first.
 - Contact panels: boxes on the contact 360° page (later: orders, tickets, loyalty).
 - Screen-pop sections: what the call-centre screen pop (API and page) shows about the
-  caller, each section contributed by the app that owns the data.
+  caller, each section contributed by the app that owns the data. An app's sections may
+  also register their read of the caller (a core.prepared.PreparedRead): the pop then
+  sends every app's read as one statement before building the sections.
 - Page panels: boxes on another app's page (e.g. the ticket page, "ticket"), so the app
   that owns a page does not import the apps that add to it.
 
@@ -56,18 +58,21 @@ class PopSection:
     `build(contact)` gets the matched contact (company loaded) and returns JSON-able data
     (dicts, lists, strings, numbers; Decimal as str) or None to leave the section out; the
     API answers it under `sections[name]`, and the /pop/ page renders `template` with
-    {"section": data, "contact": contact}.
+    {"section": data, "contact": contact}. `read` names the pop read (register_pop_read)
+    the section is built from, if any: the pop runs the reads its sections name, together.
     """
 
     name: str
     build: Callable[[Any], Any]
     template: str
     order: int = 100
+    read: str = ""
 
 
 _timeline_sources: dict[str, TimelineSource] = {}
 _contact_panels: dict[str, ContactPanel] = {}
 _pop_sections: dict[str, PopSection] = {}
+_pop_reads: dict[str, Callable[[Any], Any]] = {}
 
 
 def register_timeline_source(kind: str, source: TimelineSource) -> None:
@@ -117,6 +122,19 @@ def register_pop_section(section: PopSection) -> None:
 
 def pop_sections() -> list[PopSection]:
     return sorted(_pop_sections.values(), key=lambda s: (s.order, s.name))
+
+
+def register_pop_read(name: str, read: Callable[[Any], Any]) -> None:
+    """Add (or replace) an app's read of the caller: `read(contact)` gives a core.prepared.PreparedRead.
+
+    The pop runs the reads its sections name together and hands the rows to the sections
+    through core.prepared.once_per(contact, name, …), which reads alone when nothing was.
+    """
+    _pop_reads[name] = read
+
+
+def pop_read(name: str) -> Callable[[Any], Any]:
+    return _pop_reads[name]
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from kliyan.core.links import id_url
-from kliyan.core.prepared import run_prepared
+from kliyan.core.prepared import PreparedRead, once_per
 from kliyan.core.registry import (
     ContactPanel,
     PagePanel,
@@ -22,6 +22,7 @@ from kliyan.core.registry import (
     TimelineEntry,
     register_contact_panel,
     register_page_panel,
+    register_pop_read,
     register_pop_section,
     register_timeline_source,
 )
@@ -101,9 +102,16 @@ def _latest_answers(contact_id: int) -> QuerySet:
     )
 
 
+POP_READ = "feedback_pop"
+
+
+def _pop_read(contact: Any) -> PreparedRead:
+    return PreparedRead("pop.feedback.latest", {"latest": _latest_answers}, {"contact_id": contact.pk})
+
+
 def satisfaction_section(contact: Any) -> dict[str, Any] | None:
     """Return the caller's last CSAT and last NPS answer (score, comment, when): one query, compiled once."""
-    rows = run_prepared("pop.feedback.latest", _latest_answers, contact_id=contact.pk)
+    rows = once_per(contact, POP_READ, lambda: _pop_read(contact).run())["latest"]
     if not rows:
         return None
     section: dict[str, Any] = {"csat": None, "nps": None}
@@ -121,4 +129,7 @@ def register() -> None:
     register_timeline_source("survey_answer", answer_entries)
     register_contact_panel(ContactPanel(name="satisfaction", template="feedback/_contact_panel.html", context=contact_panel, order=16))
     register_page_panel("ticket", PagePanel(name="csat", template="feedback/_ticket_panel.html", context=ticket_panel, order=20))
-    register_pop_section(PopSection(name="satisfaction", build=satisfaction_section, template="feedback/pop/_satisfaction.html", order=27))
+    register_pop_read(POP_READ, _pop_read)
+    register_pop_section(PopSection(
+        name="satisfaction", build=satisfaction_section, template="feedback/pop/_satisfaction.html", order=27, read=POP_READ,
+    ))

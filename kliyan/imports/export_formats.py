@@ -36,6 +36,13 @@ def neutralise(value: str) -> str:
     return value
 
 
+def restore(value: str) -> str:
+    """Undo neutralise(): a file Kliyan exported comes back in as it was stored (an import of an export)."""
+    if value.startswith("'") and not is_neutral(value[1:]):
+        return value[1:]
+    return value
+
+
 def is_neutral(value: str) -> bool:
     """Return whether a spreadsheet would read `value` as something other than a formula."""
     return not value.startswith(FORMULA_STARTS) or bool(_PLAIN_NUMBER.fullmatch(value))

@@ -19,6 +19,7 @@ from django.http import FileResponse, HttpRequest, HttpResponseBase, StreamingHt
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from kliyan.accounts.access import Perm
 from kliyan.contacts import queries as contact_queries
@@ -82,6 +83,8 @@ def _refused(request: HttpRequest, error: KliyanError, list_url: str) -> HttpRes
     return redirect(f"{list_url}?{query.urlencode()}" if query else list_url)
 
 
+# GET only: a HEAD (link checkers, some browsers' previews) would write an audit entry for a file nobody got.
+@require_GET
 @perm_required(Perm.EXPORT_DATA)
 def contact_export(request: HttpRequest) -> HttpResponseBase:
     """Download the contacts the list shows with these filters (?format=csv, xlsx or vcard)."""
@@ -97,6 +100,7 @@ def contact_export(request: HttpRequest) -> HttpResponseBase:
     return export_response(plan)
 
 
+@require_GET
 @perm_required(Perm.EXPORT_DATA)
 def company_export(request: HttpRequest) -> HttpResponseBase:
     """Download the companies the list shows with this search and status."""

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from kliyan.core.organisation import default_region
 from kliyan.imports import commerce
 from kliyan.imports import mapping as field_mapping
+from kliyan.imports.export_formats import neutralise
 from kliyan.imports.models import Import, ImportProblem
 from kliyan.imports.readers import Problem, UnreadableFile, read_rows
 from kliyan.imports.rows import Record, RowCleaner
@@ -21,9 +22,6 @@ from kliyan.imports.services import custom_field_pairs, file_info, open_stored
 
 PREVIEW_ROWS = 10
 REPORT_CHUNK = 2000
-# A cell starting with one of these is a formula to a spreadsheet: the report (which people
-# open in Excel) prefixes it with an apostrophe. Stored values stay as typed.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def imports_for_list() -> QuerySet[Import]:
@@ -116,10 +114,6 @@ def _commerce_preview(import_: Import, mapping: Mapping[str, str], columns: list
 def _raw(values: Mapping[str, str], mapping: Mapping[str, str], key: str) -> str:
     matches = [h for h in values if (k := mapping.get(h, "")) and (k == key or (key.startswith("phone") and k.startswith("phone")))]
     return ", ".join(values.get(h, "") for h in matches if values.get(h, ""))[:200]
-
-
-def neutralise(value: str) -> str:
-    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
 
 
 def report_lines(import_: Import) -> Iterator[str]:

@@ -28,6 +28,7 @@ from kliyan.core.choices import Country, Language
 from kliyan.core.errors import FieldErrors
 from kliyan.core.text import fold
 from kliyan.imports.choices import ImportTarget, MatchReason
+from kliyan.imports.export_formats import restore
 from kliyan.imports.mapping import CUSTOM_PREFIX
 from kliyan.imports.phones import PhoneReader
 from kliyan.imports.readers import REPLACEMENT, Problem, SourceRow
@@ -209,7 +210,7 @@ class RowCleaner:
         for key, headers in self.columns.items():
             for header in headers:
                 raw = row.values.get(header, "")
-                value = raw.strip() if isinstance(raw, str) else str(raw or "")
+                value = restore(raw.strip()) if isinstance(raw, str) else str(raw or "")
                 if not value:
                     continue
                 problem = self._check_text(key, value)

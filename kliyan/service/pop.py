@@ -12,12 +12,13 @@ from typing import Any
 from django.db.models import QuerySet
 
 from kliyan.core.links import id_url
-from kliyan.core.prepared import once_per, run_prepared_parts
-from kliyan.core.registry import PopSection, register_pop_section
+from kliyan.core.prepared import PreparedRead, once_per
+from kliyan.core.registry import PopSection, register_pop_read, register_pop_section
 from kliyan.service import known_issues
 from kliyan.service.choices import UNRESOLVED, Priority, TicketKind, TicketStatus
 from kliyan.service.models import Ticket, reference_for
 
+READ = "service_pop"
 POP_OPEN_TICKETS = 5
 STATUS_LABELS = dict(TicketStatus.choices)
 KIND_LABELS = dict(TicketKind.choices)
@@ -39,13 +40,17 @@ def _resolved_rows(contact_id: int) -> QuerySet:
     )
 
 
-def _rows(contact: Any) -> dict[str, list[tuple[Any, ...]]]:
-    """Return the caller's rows for both sections, read once per caller (compiled once per connection)."""
-    return once_per(contact, "service_pop", lambda: run_prepared_parts(
+def _read(contact: Any) -> PreparedRead:
+    return PreparedRead(
         "pop.service",
         {"open": _open_rows, "resolved": _resolved_rows, "known_issues": known_issues.contact_issue_rows},
-        contact_id=contact.pk, since=known_issues.recent_purchases_since(),
-    ))
+        {"contact_id": contact.pk, "since": known_issues.recent_purchases_since()},
+    )
+
+
+def _rows(contact: Any) -> dict[str, list[tuple[Any, ...]]]:
+    """Return the caller's rows for both sections, read once per caller (compiled once per connection)."""
+    return once_per(contact, READ, lambda: _read(contact).run())
 
 
 def _pop_row(row: tuple[Any, ...]) -> dict[str, Any]:
@@ -76,7 +81,8 @@ def known_issues_section(contact: Any) -> dict[str, Any]:
 
 
 def register() -> None:
-    register_pop_section(
-        PopSection(name="known_issues", build=known_issues_section, template="service/pop/_known_issues.html", order=24)
-    )
-    register_pop_section(PopSection(name="tickets", build=tickets_section, template="service/pop/_tickets.html", order=25))
+    register_pop_read(READ, _read)
+    register_pop_section(PopSection(
+        name="known_issues", build=known_issues_section, template="service/pop/_known_issues.html", order=24, read=READ,
+    ))
+    register_pop_section(PopSection(name="tickets", build=tickets_section, template="service/pop/_tickets.html", order=25, read=READ))

@@ -14,7 +14,7 @@ from kliyan.commerce.models import Order
 from kliyan.commerce.tests.builders import at, make_order
 from kliyan.contacts.models import Contact
 from kliyan.core.links import id_url
-from kliyan.core.prepared import once_per, run_prepared_parts
+from kliyan.core.prepared import PreparedRead, once_per, remember, run_prepared_parts, run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +55,28 @@ def test_later_calls_swap_the_values_into_the_statement_compiled_the_first_time(
         rows = run_prepared_parts("test.parts", PARTS, contact_id=bob.pk)
     assert [r[0] for r in rows["latest"]] == ["Bob-2", "Bob-1"] and rows["counted"] == [(2, "Bob")]
     assert connection.__dict__["_kliyan_prepared_queries"] == compiled
+
+
+def test_reads_sent_together_each_get_their_own_rows_with_their_own_values(django_assert_num_queries: Any) -> None:
+    ann, bob = _person("Ann", ["1", "2"]), _person("Bob", ["3"])
+    reads = {
+        # Both name their value contact_id: each read keeps its own.
+        "first": PreparedRead("test.first", {"latest": PARTS["latest"]}, {"contact_id": ann.pk}),
+        "second": PreparedRead("test.second", {"latest": PARTS["latest"], "counted": PARTS["counted"]}, {"contact_id": bob.pk}),
+    }
+    with django_assert_num_queries(1):
+        rows = run_together(reads)
+    assert rows == {name: read.run() for name, read in reads.items()}
+    assert [r[0] for r in rows["first"]["latest"]] == ["Ann-2", "Ann-1"] and rows["second"]["counted"] == [(1, "Bob")]
+
+
+def test_what_was_read_together_is_what_once_per_returns() -> None:
+    class Caller:
+        pass
+
+    caller = Caller()
+    remember(caller, "test", "read together")
+    assert once_per(caller, "test", lambda: pytest.fail("read again")) == "read together"
 
 
 def test_a_value_no_part_uses_is_refused() -> None:

@@ -135,6 +135,14 @@ def test_an_unknown_format_goes_back_to_the_list_with_the_reason_and_exports_not
     assert not AuditEntry.objects.filter(action="export").exists()
 
 
+@pytest.mark.parametrize("name", EXPORT_PAGES)
+def test_a_head_request_gets_no_file_and_leaves_no_audit_entry(manager: Any, client_as: Any, name: str) -> None:
+    response = client_as(manager).head(reverse(name), {"format": "csv"})
+
+    assert response.status_code == 405
+    assert not AuditEntry.objects.filter(action="export").exists()
+
+
 def test_5_or_50_contacts_cost_the_same_queries(manager: Any, client_as: Any) -> None:
     client = client_as(manager)
     counts = []

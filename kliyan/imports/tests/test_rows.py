@@ -58,6 +58,14 @@ def test_formula_like_values_are_kept_as_typed():
     assert record.values["last_name"] == "-1+1" and record.values["notes"] == "@SUM(A1) +cmd"
 
 
+def test_a_cell_the_export_neutralised_comes_back_as_it_was_stored():
+    record, problems = clean({"Name": "'=Ana", "Notes": "'@SUM(A1)", "City": "'Port-de-Paix"})
+
+    assert problems == []
+    assert record.values["first_name"] == "=Ana" and record.values["notes"] == "@SUM(A1)"
+    assert record.address["city"] == "'Port-de-Paix"  # an apostrophe before plain text is the person's own
+
+
 @pytest.mark.parametrize(("text", "region", "expected"), [
     ("1985-03-14", "HT", dt.date(1985, 3, 14)), ("19850314", "HT", dt.date(1985, 3, 14)),
     ("14/03/1985", "HT", dt.date(1985, 3, 14)), ("03/04/1985", "HT", dt.date(1985, 4, 3)),

@@ -1,0 +1,43 @@
+"""Choices of the messaging outbox, its templates and segments."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class MessageChannel(models.TextChoices):
+    """The channels a message can go out on (values shared with core.choices.Channel and ConsentChannel)."""
+
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("SMS")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    FACEBOOK = "facebook", _("Facebook Messenger")
+    INSTAGRAM = "instagram", _("Instagram")
+
+
+class Purpose(models.TextChoices):
+    """Marketing needs consent for the channel; a transactional message (a receipt, a reply) does not."""
+
+    MARKETING = "marketing", _("Marketing")
+    TRANSACTIONAL = "transactional", _("Service (transactional)")
+
+
+class MessageStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    OPENED = "opened", _("Opened")
+    CLICKED = "clicked", _("Clicked")
+    FAILED = "failed", _("Failed")
+    BOUNCED = "bounced", _("Bounced")
+    NOT_SENT = "not_sent", _("Not sent")
+
+
+class NotSentReason(models.TextChoices):
+    """Why a message was stored but never handed to a provider (shown with its date, see Message.reason_at)."""
+
+    NO_CONSENT = "no_consent", _("no consent for this channel")
+    CONSENT_WITHDRAWN = "withdrawn", _("consent withdrawn")
+    NO_ADDRESS = "no_address", _("no address for this channel")
+    WEEKLY_CAP = "weekly_cap", _("weekly limit of marketing messages reached")
+    ARCHIVED = "archived", _("contact archived")
+    GAVE_UP = "gave_up", _("the provider refused it too many times")

@@ -1,0 +1,140 @@
+"""The messaging outbox, message templates and saved segments.
+
+Every outbound message is a Message row before anything is sent (docs/decisions/0011):
+the row carries what was rendered, the idempotency key that makes a retried request or a
+restarted campaign write it once, and its status as the provider reports it.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from kliyan.contacts.models import Contact
+from kliyan.core.choices import Language
+from kliyan.marketing.choices import MessageChannel, MessageStatus, NotSentReason, Purpose
+
+
+class MessageTemplate(models.Model):
+    """A message for one channel, written once per language (TemplateText)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    channel = models.CharField(_("channel"), max_length=10, choices=MessageChannel.choices)
+    purpose = models.CharField(_("purpose"), max_length=13, choices=Purpose.choices, default=Purpose.MARKETING)
+    # WhatsApp: outside the 24-hour window only a template Meta approved may be sent; its name there.
+    provider_template = models.CharField(_("name at the provider"), max_length=100, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["name", "channel"], name="template_unique_name_channel")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TemplateText(models.Model):
+    """A template in one language: the subject (e-mail only) and the body, with placeholders."""
+
+    template = models.ForeignKey(MessageTemplate, on_delete=models.CASCADE, related_name="texts")
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("text"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("template text")
+        verbose_name_plural = _("template texts")
+        ordering = ["language"]
+        constraints = [models.UniqueConstraint(fields=["template", "language"], name="templatetext_one_per_language")]
+
+    def __str__(self) -> str:
+        return f"{self.template} ({self.language})"
+
+
+class Message(models.Model):
+    """One outbound message: stored before it is sent, then delivered by the worker."""
+
+    contact = models.ForeignKey(Contact, verbose_name=_("contact"), on_delete=models.CASCADE, related_name="messages")
+    channel = models.CharField(_("channel"), max_length=10, choices=MessageChannel.choices)
+    purpose = models.CharField(_("purpose"), max_length=13, choices=Purpose.choices, default=Purpose.MARKETING)
+    template = models.ForeignKey(
+        MessageTemplate, verbose_name=_("template"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+    )
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices)
+    # The e-mail address, the E.164 number or the channel's id of the person, as sent to.
+    recipient = models.CharField(_("to"), max_length=254, blank=True)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("text"))
+    status = models.CharField(_("status"), max_length=10, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
+    # Not sent: why, and since when that holds (the day consent was withdrawn, say).
+    reason = models.CharField(_("reason"), max_length=12, choices=NotSentReason.choices, blank=True)
+    reason_at = models.DateTimeField(_("reason since"), null=True, blank=True)
+    error = models.CharField(_("last error"), max_length=500, blank=True)
+    provider_id = models.CharField(_("provider id"), max_length=128, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # Not before: a campaign's hour, the end of the contact's quiet hours, a retry's back-off.
+    send_after = models.DateTimeField(_("send after"))
+    # A worker sending it holds it until then; a worker that dies lets it lapse.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    # The same key twice is the same message (an API retry, a campaign restarted after a crash).
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("sent by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
+    clicked_at = models.DateTimeField(_("clicked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The worker's sweep: queued messages that are due.
+            models.Index(fields=["send_after"], condition=Q(status="queued"), name="message_due_idx"),
+            models.Index(fields=["contact", "-created_at"], name="message_contact_idx"),
+            # Delivery receipts and status callbacks name the provider's id.
+            models.Index(fields=["channel", "provider_id"], condition=~Q(provider_id=""), name="message_provider_idx"),
+            models.Index(fields=["status", "-created_at"], name="message_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} → {self.recipient or self.contact_id}"
+
+
+class Segment(models.Model):
+    """A saved rule (marketing.segments): who a campaign or an automation reaches."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.CharField(_("description"), max_length=255, blank=True)
+    # The rule tree: {"all": [...]} / {"any": [...]} of conditions, see marketing.segments.
+    rule = models.JSONField(_("rule"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

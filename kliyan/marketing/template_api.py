@@ -1,0 +1,7 @@
+"""API v1: templates."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["templates"])

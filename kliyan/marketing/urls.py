@@ -1,0 +1,8 @@
+from django.urls import include, path
+
+app_name = "marketing"
+urlpatterns = [
+    path("templates/", include("kliyan.marketing.template_urls")),
+    path("messages/", include("kliyan.marketing.message_urls")),
+    path("segments/", include("kliyan.marketing.segment_urls")),
+]
