@@ -8,6 +8,9 @@ class ChannelsConfig(AppConfig):
     verbose_name = _("Channels")
 
     def ready(self) -> None:
-        from kliyan.channels import pop
+        from kliyan.channels import email_sender, pop
+        from kliyan.channels.providers import registration
 
         pop.register()
+        registration.register()
+        email_sender.register()  # the e-mail channel of the messaging outbox

@@ -1,4 +1,5 @@
-"""Live calls announced by phone systems, and the screen-pop events pushed to agents' pages."""
+"""Live calls announced by phone systems, the screen-pop events pushed to agents' pages, and
+who people are on each messaging channel."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kliyan.channels.choices import CallDirection, CallProvider, PopKind
 from kliyan.contacts.models import Contact
+from kliyan.core.choices import Channel
 from kliyan.interactions.models import Interaction
 
 
@@ -65,3 +67,31 @@ class PopEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk}"
+
+
+class ChannelIdentity(models.Model):
+    """How one person is known on one messaging channel, linked to their contact.
+
+    Channels do not all name people by phone: WhatsApp's `wa_id` is the number's digits
+    (Twilio writes it "whatsapp:+E164"; both are stored as the digits), Messenger and
+    Instagram give a page-scoped id that is no phone at all. A handle belongs to one
+    contact; a merge of contacts moves it to the survivor like any other row.
+    """
+
+    contact = models.ForeignKey(Contact, verbose_name=_("contact"), on_delete=models.CASCADE, related_name="channel_identities")
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    handle = models.CharField(_("handle"), max_length=100)
+    # The person's last message on this handle: WhatsApp, Messenger and Instagram let a
+    # business write freely only within 24 hours of it.
+    last_inbound_at = models.DateTimeField(_("last message from them"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("channel identity")
+        verbose_name_plural = _("channel identities")
+        ordering = ["channel", "handle"]
+        constraints = [models.UniqueConstraint(fields=["channel", "handle"], name="channelidentity_unique_handle")]
+        indexes = [models.Index(fields=["contact", "channel"], name="channelidentity_contact_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()}: {self.handle}"

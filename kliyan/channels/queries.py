@@ -1,4 +1,5 @@
-"""Reads: the screen pop for a calling number, and the pop events an agent's page has not seen."""
+"""Reads: the screen pop for a calling number, the pop events an agent's page has not seen, and
+who people are on the messaging channels."""
 
 from __future__ import annotations
 
@@ -6,13 +7,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from kliyan.channels.models import PopEvent
+from kliyan.channels.models import ChannelIdentity, PopEvent
 from kliyan.contacts.models import Company, Contact
 from kliyan.contacts.queries import caller_id
 from kliyan.contacts.search import MIN_PHONE_DIGITS
@@ -149,3 +150,32 @@ def pop_events_after(*, user_id: int, after_id: int, now: dt.datetime | None = N
         PopEvent.objects.filter(Q(user__isnull=True) | Q(user_id=user_id), id__gt=after_id, created_at__gte=since)
         .order_by("id")[:POP_EVENTS_PER_POLL]
     )
+
+
+# --- Messaging identities ----------------------------------------------------------------
+
+# WhatsApp, Messenger and Instagram let a business write freely only this long after the
+# person's last message (WhatsApp then takes approved templates only; the others nothing).
+CONVERSATION_WINDOW = dt.timedelta(hours=24)
+
+
+def last_inbound_by_handle(channel: str, handles: list[str]) -> dict[str, dt.datetime]:
+    """Return, per handle on `channel`, when that person last wrote to us (handles never seen are absent)."""
+    rows = ChannelIdentity.objects.filter(channel=channel, handle__in=handles, last_inbound_at__isnull=False)
+    return dict(rows.values_list("handle", "last_inbound_at"))
+
+
+def window_is_open(last_inbound_at: dt.datetime | None, now: dt.datetime | None = None) -> bool:
+    """Return whether a message may still be sent freely after the person's last one."""
+    return last_inbound_at is not None and (now or timezone.now()) - last_inbound_at < CONVERSATION_WINDOW
+
+
+def channel_handle(contact_id: int, channel: str) -> str:
+    """Return how the contact is reached on `channel` (the handle they last wrote from), or ""."""
+    handle = (
+        ChannelIdentity.objects.filter(contact_id=contact_id, channel=channel)
+        .order_by(F("last_inbound_at").desc(nulls_last=True), "-id")
+        .values_list("handle", flat=True)
+        .first()
+    )
+    return handle or ""

@@ -281,6 +281,34 @@ KLIYAN_API_MAX_PAGE_SIZE = 200
 KLIYAN_TWILIO_AUTH_TOKEN = os.environ.get("KLIYAN_TWILIO_AUTH_TOKEN", "")
 KLIYAN_TWILIO_WEBHOOK_URL = os.environ.get("KLIYAN_TWILIO_WEBHOOK_URL", "")
 KLIYAN_ASTERISK_SECRET = os.environ.get("KLIYAN_ASTERISK_SECRET", "")
+# Messaging providers (docs/messaging.md). SMS goes through one provider: twilio,
+# africastalking or http (a generic gateway); empty: SMS is not set up. WhatsApp through
+# Meta's Cloud API ("cloud", when a token is set) or Twilio ("twilio"). Messenger and
+# Instagram replies use the Facebook page's token. Base URLs change only in tests.
+KLIYAN_SMS_PROVIDER = os.environ.get("KLIYAN_SMS_PROVIDER", "")
+KLIYAN_TWILIO_ACCOUNT_SID = os.environ.get("KLIYAN_TWILIO_ACCOUNT_SID", "")
+KLIYAN_TWILIO_FROM = os.environ.get("KLIYAN_TWILIO_FROM", "")
+KLIYAN_TWILIO_MESSAGING_SERVICE_SID = os.environ.get("KLIYAN_TWILIO_MESSAGING_SERVICE_SID", "")
+KLIYAN_TWILIO_WHATSAPP_FROM = os.environ.get("KLIYAN_TWILIO_WHATSAPP_FROM", "")
+KLIYAN_TWILIO_BASE_URL = os.environ.get("KLIYAN_TWILIO_BASE_URL", "https://api.twilio.com")
+KLIYAN_AFRICASTALKING_USERNAME = os.environ.get("KLIYAN_AFRICASTALKING_USERNAME", "")
+KLIYAN_AFRICASTALKING_API_KEY = os.environ.get("KLIYAN_AFRICASTALKING_API_KEY", "")
+KLIYAN_AFRICASTALKING_SENDER_ID = os.environ.get("KLIYAN_AFRICASTALKING_SENDER_ID", "")
+KLIYAN_AFRICASTALKING_BASE_URL = os.environ.get("KLIYAN_AFRICASTALKING_BASE_URL", "https://api.africastalking.com")
+KLIYAN_AFRICASTALKING_WEBHOOK_SECRET = os.environ.get("KLIYAN_AFRICASTALKING_WEBHOOK_SECRET", "")
+KLIYAN_SMS_GATEWAY_URL = os.environ.get("KLIYAN_SMS_GATEWAY_URL", "")
+KLIYAN_SMS_GATEWAY_TOKEN = os.environ.get("KLIYAN_SMS_GATEWAY_TOKEN", "")
+KLIYAN_SMS_GATEWAY_SECRET = os.environ.get("KLIYAN_SMS_GATEWAY_SECRET", "")
+KLIYAN_WHATSAPP_PROVIDER = os.environ.get("KLIYAN_WHATSAPP_PROVIDER", "cloud")
+KLIYAN_WHATSAPP_TOKEN = os.environ.get("KLIYAN_WHATSAPP_TOKEN", "")
+KLIYAN_WHATSAPP_PHONE_NUMBER_ID = os.environ.get("KLIYAN_WHATSAPP_PHONE_NUMBER_ID", "")
+KLIYAN_WHATSAPP_BASE_URL = os.environ.get("KLIYAN_WHATSAPP_BASE_URL", "https://graph.facebook.com/v21.0")
+KLIYAN_META_APP_SECRET = os.environ.get("KLIYAN_META_APP_SECRET", "")
+KLIYAN_META_VERIFY_TOKEN = os.environ.get("KLIYAN_META_VERIFY_TOKEN", "")
+KLIYAN_MESSENGER_PAGE_TOKEN = os.environ.get("KLIYAN_MESSENGER_PAGE_TOKEN", "")
+KLIYAN_MESSENGER_BASE_URL = os.environ.get("KLIYAN_MESSENGER_BASE_URL", "https://graph.facebook.com/v21.0")
+# The tag that marks a contact created by a message from someone unknown.
+KLIYAN_INBOUND_LEAD_TAG = os.environ.get("KLIYAN_INBOUND_LEAD_TAG", "Lead")
 # Service desk (docs/service-desk.md): the address replies to customers come from (and that
 # customers write to; DEFAULT_FROM_EMAIL if unset), the largest attachment kept, and the
 # largest raw e-mail POST /api/v1/service/mail takes.
@@ -297,6 +325,15 @@ KLIYAN_PUBLIC_URL = os.environ.get("KLIYAN_PUBLIC_URL", "")
 KLIYAN_SURVEY_EXPIRY_DAYS = int(os.environ.get("KLIYAN_SURVEY_EXPIRY_DAYS", "30"))
 KLIYAN_CSAT_ENABLED = env_flag("KLIYAN_CSAT_ENABLED", default=True)
 KLIYAN_CSAT_DELAY_MINUTES = int(os.environ.get("KLIYAN_CSAT_DELAY_MINUTES", "10"))
+# Messages (docs/decisions/0011): at most this many marketing messages per contact in 7 days;
+# no marketing message between these local hours of the contact ("" for none); open and click
+# tracking of marketing e-mail (off: no pixel, no redirected links); how long a worker holds
+# the messages it is sending, and how many it hands a provider at a time.
+KLIYAN_MARKETING_WEEKLY_CAP = int(os.environ.get("KLIYAN_MARKETING_WEEKLY_CAP", "3"))
+KLIYAN_QUIET_HOURS = os.environ.get("KLIYAN_QUIET_HOURS", "21:00-08:00")
+KLIYAN_EMAIL_TRACKING = env_flag("KLIYAN_EMAIL_TRACKING", default=False)
+KLIYAN_OUTBOX_CLAIM_SECONDS = int(os.environ.get("KLIYAN_OUTBOX_CLAIM_SECONDS", "120"))
+KLIYAN_OUTBOX_BATCH = int(os.environ.get("KLIYAN_OUTBOX_BATCH", "100"))
 # Backups made from the Backups page (docs/backup.md): written here, never among the uploaded files.
 KLIYAN_BACKUP_DIR = Path(os.environ.get("KLIYAN_BACKUP_DIR") or DATA_DIR / "backups")
 

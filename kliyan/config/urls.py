@@ -19,6 +19,7 @@ urlpatterns = [
     path("service/", include("kliyan.service.urls")),
     path("feedback/", include("kliyan.feedback.urls")),
     path("s/", include("kliyan.feedback.public_urls")),
+    path("m/", include("kliyan.marketing.public_urls")),
     path("backups/", include("kliyan.backup.urls")),
     path("marketing/", include("kliyan.marketing.urls")),
 ]

@@ -59,6 +59,7 @@ SCHEDULE: tuple[Job, ...] = (
     Job("escalate_slas", "* * * * *", "kliyan.service.tasks.escalate_slas"),
     Job("close_resolved_tickets", "40 * * * *", "kliyan.service.tasks.close_resolved_tickets"),
     Job("scan_duplicates", "30 1 * * *", "kliyan.dedupe.tasks.scheduled_duplicate_scan"),
+    Job("deliver_messages", "* * * * *", "kliyan.marketing.tasks.deliver_messages"),
 )
 
 

@@ -41,3 +41,5 @@ class NotSentReason(models.TextChoices):
     WEEKLY_CAP = "weekly_cap", _("weekly limit of marketing messages reached")
     ARCHIVED = "archived", _("contact archived")
     GAVE_UP = "gave_up", _("the provider refused it too many times")
+    # Messenger and Instagram carry only answers to a customer who wrote first (Meta's rules).
+    REPLIES_ONLY = "replies_only", _("this channel only carries replies")

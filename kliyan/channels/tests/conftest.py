@@ -49,3 +49,12 @@ def only_channels_sections(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep only this app's sections, to pin the queries that are this app's own."""
     mine = {name: s for name, s in registry._pop_sections.items() if name in {"interactions", "tasks"}}
     monkeypatch.setattr(registry, "_pop_sections", mine)
+
+
+@pytest.fixture
+def provider() -> Any:
+    """A local HTTP server speaking a provider's wire format (kliyan.channels.tests.fakes)."""
+    from kliyan.channels.tests.fakes import fake_provider
+
+    with fake_provider() as fake:
+        yield fake

@@ -7,6 +7,7 @@ import pytest
 from kliyan.contacts.models import Company, Contact, EmailAddress, Tag
 from kliyan.contacts.services import contact_create, contact_update
 from kliyan.core.models import AuditEntry
+from kliyan.dedupe.merge import contact_merge
 from kliyan.imports import services
 from kliyan.imports.choices import ImportStatus
 from kliyan.interactions.services import note_add
@@ -51,6 +52,22 @@ def test_a_created_contact_edited_after_the_import_is_archived(importer, manager
 
     assert done.undo_summary["archived"] == 1
     assert Contact.objects.get().archived_at is not None
+
+
+def test_merged_contacts_the_import_created_stay_as_they_are(importer, manager):
+    kept = contact_create(actor=manager, data={"first_name": "Ana", "last_name": "Popescu"})
+    imported = importer("Name,Email\nAna Pop,ana@example.ro\nIon Pop,ion@example.ro\nMara Pop,mara@example.ro\n")
+    ana, ion = Contact.objects.get(first_name="Ana", last_name="Pop"), Contact.objects.get(first_name="Ion")
+    contact_merge(actor=manager, survivor_id=kept.pk, merged_ids=[ana.pk])  # an imported tombstone
+    contact_merge(actor=manager, survivor_id=ion.pk, merged_ids=[Contact.objects.get(first_name="Mara").pk])  # an imported survivor
+
+    done = undo(imported, manager)
+
+    assert done.undo_summary["deleted"] == 0 and done.undo_summary["archived"] == 3
+    ana.refresh_from_db(), ion.refresh_from_db()
+    assert ana.merged_into_id == kept.pk  # the old id still leads to the person
+    assert EmailAddress.objects.filter(contact=kept, email="ana@example.ro").exists()  # moved by the merge, not the import's any more
+    assert ion.archived_at is not None
 
 
 def test_undo_puts_back_what_an_update_changed(importer, manager, agent):
