@@ -73,17 +73,20 @@ _RECENT, _PENDING, _PARTNER = 0, 1, 2
 def _basket_and_partners_sql() -> str:
     """Return the SQL of the stored basket, the pending mark and the basket's partners, in one statement.
 
-    Parameters: contact id, RECENT_PRODUCTS, contact id, then PARTNERS_PER_PRODUCT (PostgreSQL), or
-    a contact id and PARTNERS_PER_PRODUCT per recency rank 1 … RECENT_PRODUCTS (SQLite).
+    Parameters: the contact id, twice, and once more per walk on SQLite.
+    The sizes are written into the SQL: with them as parameters, PostgreSQL's generic plan
+    of the prepared statement guessed thousands of rows, so it planned the statement anew
+    at every call (0.4 ms) rather than reuse the plan.
     """
     basket, pending, pair = CustomerProduct._meta.db_table, PendingCustomer._meta.db_table, ProductPair._meta.db_table
     if connection.vendor == "postgresql":
         # The walks are typed first: PostgreSQL types a UNION's columns from its first arms.
         return (
-            f"WITH recent AS (SELECT product_id, recency_rank FROM {basket} WHERE contact_id = %s AND recency_rank <= %s)"
+            f"WITH recent AS (SELECT product_id, recency_rank FROM {basket} WHERE contact_id = %s"
+            f" AND recency_rank <= {RECENT_PRODUCTS:d})"
             f" SELECT {_PARTNER}, r.product_id, t.product_b_id, t.score FROM recent AS r CROSS JOIN LATERAL"
             f" (SELECT product_b_id, score FROM {pair} WHERE product_a_id = r.product_id"
-            " ORDER BY score DESC, product_b_id LIMIT %s) AS t"
+            f" ORDER BY score DESC, product_b_id LIMIT {PARTNERS_PER_PRODUCT:d}) AS t"
             f" UNION ALL SELECT {_RECENT}, product_id, recency_rank, NULL FROM recent"
             f" UNION ALL SELECT {_PENDING}, NULL, NULL, NULL WHERE EXISTS (SELECT 1 FROM {pending} WHERE contact_id = %s)"
         )
@@ -92,10 +95,10 @@ def _basket_and_partners_sql() -> str:
     walk = (
         f"SELECT * FROM (SELECT {_PARTNER}, product_a_id, product_b_id, score FROM {pair} WHERE product_a_id ="
         f" (SELECT product_id FROM {basket} WHERE contact_id = %s AND recency_rank = {{rank}})"
-        " ORDER BY score DESC, product_b_id LIMIT %s)"
+        f" ORDER BY score DESC, product_b_id LIMIT {PARTNERS_PER_PRODUCT:d})"
     )
     return " UNION ALL ".join([
-        f"SELECT {_RECENT}, product_id, recency_rank, NULL FROM {basket} WHERE contact_id = %s AND recency_rank <= %s",
+        f"SELECT {_RECENT}, product_id, recency_rank, NULL FROM {basket} WHERE contact_id = %s AND recency_rank <= {RECENT_PRODUCTS:d}",
         f"SELECT {_PENDING}, NULL, NULL, NULL WHERE EXISTS (SELECT 1 FROM {pending} WHERE contact_id = %s)",
         *(walk.format(rank=rank) for rank in range(1, RECENT_PRODUCTS + 1)),
     ])
@@ -110,10 +113,8 @@ def _basket_and_partners(contact_id: int) -> tuple[list[int], set[int], list[tup
     an order that has just come in, so theirs is read from the orders themselves (a few
     rows for a normal customer), and the partners of that.
     """
-    if connection.vendor == "postgresql":
-        params = [contact_id, RECENT_PRODUCTS, PARTNERS_PER_PRODUCT, contact_id]
-    else:
-        params = [contact_id, RECENT_PRODUCTS, contact_id, *([contact_id, PARTNERS_PER_PRODUCT] * RECENT_PRODUCTS)]
+    walks = 0 if connection.vendor == "postgresql" else RECENT_PRODUCTS  # PostgreSQL walks them in one LATERAL join
+    params = [contact_id] * (2 + walks)
     with connection.cursor() as cursor:
         cursor.execute(_basket_and_partners_sql(), params)
         rows = cursor.fetchall()

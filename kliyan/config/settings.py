@@ -129,6 +129,9 @@ if DATABASE_URL:
             # which cost more than running the screen pop's small queries. Turn it off (0)
             # behind PgBouncer in transaction mode, which cannot keep prepared statements.
             DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=5)
+            from kliyan.config.postgres import register_adapters
+
+            register_adapters()
 else:
     DATABASES = {
         "default": {

@@ -44,7 +44,7 @@ def _read(contact: Any) -> PreparedRead:
     return PreparedRead(
         "pop.service",
         {"open": _open_rows, "resolved": _resolved_rows, "known_issues": known_issues.contact_issue_rows},
-        {"contact_id": contact.pk, "since": known_issues.recent_purchases_since()},
+        {"contact_id": contact.pk},
     )
 
 
