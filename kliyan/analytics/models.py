@@ -6,6 +6,8 @@ The numbers are derived data, rebuilt from the orders at any time (see recommend
   counted from, with the customer's recency rank of the product;
 - ProductStat: how many customers bought each product;
 - ProductPair: how many customers bought both products of a pair, and the pair's score;
+- CustomerSummary: each customer's number of purchases, spend and first and last purchase
+  (what segments ask of the orders);
 - PendingCustomer: customers whose orders changed since their numbers were last counted;
 - RecommendationRun: the history of full rebuilds, for the managers' page.
 """
@@ -37,6 +39,8 @@ class CustomerProduct(models.Model):
         ]
         indexes = [
             models.Index(fields=["contact", "recency_rank"], name="analytics_custprod_recent_idx"),
+            # Segments: who bought these products (since a day), read from the index alone.
+            models.Index(fields=["product", "last_bought_at", "contact"], name="analytics_custprod_bought_idx"),
         ]
 
     def __str__(self) -> str:
@@ -106,6 +110,35 @@ class ProductPair(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_a_id} + {self.product_b_id}: {self.co_count} ({self.score:.3f})"
+
+
+class CustomerSummary(models.Model):
+    """What one customer has bought, counted from their purchase orders (derived data, like CustomerProduct).
+
+    Segments read it instead of grouping every order at each count (kliyan.marketing.segments).
+    Only customers with at least one purchase have a row; no row means no purchase. The spend
+    is in the organisation's currency, each order at the rate of its day, as lifetime spend
+    counts it: an order without a rate for its day adds nothing (it still counts as an order).
+    """
+
+    contact = models.OneToOneField(Contact, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    order_count = models.PositiveIntegerField()
+    # Wider than an order total: it adds them up.
+    spend = models.DecimalField(max_digits=24, decimal_places=4)
+    first_purchase_at = models.DateTimeField()
+    last_purchase_at = models.DateTimeField()
+
+    class Meta:
+        # One per kind of segment condition: each reads a range of one column.
+        indexes = [
+            models.Index(fields=["spend"], name="analytics_summary_spend_idx"),
+            models.Index(fields=["order_count"], name="analytics_summary_count_idx"),
+            models.Index(fields=["first_purchase_at"], name="analytics_summary_first_idx"),
+            models.Index(fields=["last_purchase_at"], name="analytics_summary_last_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id}: {self.order_count} orders, {self.spend}"
 
 
 class PendingCustomer(models.Model):

@@ -1,4 +1,4 @@
-"""Writes of the analytics app: count who bought what together, fully or for a few customers.
+"""Writes of the analytics app: count who bought what together, and each customer's purchases, fully or for a few.
 
 How the numbers are made (all set-based SQL, so 5,000,000 orders never pass through Python):
 
@@ -7,6 +7,8 @@ How the numbers are made (all set-based SQL, so 5,000,000 orders never pass thro
    the last time it was bought, and ranked per customer by recency (a window function).
 2. ProductStat: per product, the number of customers who bought it.
 3. ProductPair: a self-join of CustomerProduct on the customer, grouped by product pair.
+4. CustomerSummary: per customer, the number of purchase orders, the spend, the first and
+   last purchase (analytics.summaries), which the segments read.
 
 The cap. A customer who bought n products contributes n(n-1)/2 pairs, so one wholesaler
 with 5,000 products would add 12.5 million rows to the join by itself and dominate every
@@ -21,7 +23,8 @@ adds the new contribution back, and scores again the pairs whose counts changed 
 all pairs of a product whose customer count has drifted by more than SCORE_DRIFT).
 Recounting a customer's whole basket (rather than adding "new products × old products")
 also handles cancelled and refunded orders and the cap moving, and makes a refresh of
-any customer any number of times give the same counts as a full rebuild.
+any customer any number of times give the same counts as a full rebuild. A pending
+customer's summary is counted again from their orders in the same transaction.
 
 The full rebuild and the refresh never interleave: both take the same lock (a
 transaction-level advisory lock on PostgreSQL; SQLite's IMMEDIATE transactions already
@@ -48,12 +51,14 @@ from django.utils import timezone
 
 from kliyan.analytics.models import (
     CustomerProduct,
+    CustomerSummary,
     PendingCustomer,
     ProductPair,
     ProductStat,
     RecommendationRun,
     RunStatus,
 )
+from kliyan.analytics.summaries import write_summaries
 from kliyan.commerce.choices import PURCHASE_STATUSES
 from kliyan.commerce.models import Order, OrderLine
 from kliyan.core.audit import record
@@ -78,6 +83,7 @@ ABANDONED_AFTER = dt.timedelta(hours=6)
 LOCK_KEY = 7_305_001
 
 CP = CustomerProduct._meta.db_table
+SUMMARY = CustomerSummary._meta.db_table
 STAT = ProductStat._meta.db_table
 PAIR = ProductPair._meta.db_table
 
@@ -146,10 +152,11 @@ def rebuild_all() -> dict[str, int]:
             # The pair count groups and sorts millions of rows: in memory rather than on disk.
             cursor.execute("SET LOCAL work_mem = '256MB'")
         # DELETE, not TRUNCATE: TRUNCATE would lock readers out until the commit.
-        for table in (PAIR, STAT, CP):
+        for table in (PAIR, STAT, CP, SUMMARY):
             cursor.execute(f"DELETE FROM {table}")
+        write_summaries(cursor, None)
         _insert_customer_products(cursor, None)
-        _analyze(cursor, CP)
+        _analyze(cursor, CP, SUMMARY)
         cursor.execute(
             f"INSERT INTO {STAT} (product_id, customers, customers_root, scored_customers) "
             f"SELECT product_id, COUNT(*), 0, COUNT(*) FROM {CP} WHERE recency_rank <= %s GROUP BY product_id",
@@ -169,6 +176,20 @@ def rebuild_all() -> dict[str, int]:
         pairs = ProductPair.objects.count() // 2
         customers = CustomerProduct.objects.filter(recency_rank=1).count()
     return {"customers": customers, "pairs": pairs}
+
+
+def rebuild_summaries() -> int:
+    """Count every customer's purchase summary again, alone (the recommendation tables are left as they are).
+
+    For an installation whose summaries were never built (the nightly rebuild_all builds them
+    too); returns how many customers have one.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        _lock(cursor)
+        cursor.execute(f"DELETE FROM {SUMMARY}")
+        write_summaries(cursor, None)
+        _analyze(cursor, SUMMARY)
+    return CustomerSummary.objects.count()
 
 
 def _basket_products(cursor: Any, contact_ids: Sequence[int]) -> set[int]:
@@ -242,7 +263,7 @@ def _rescore(cursor: Any, product_ids: Sequence[int]) -> None:
 
 
 def refresh_customers(contact_ids: Iterable[int]) -> int:
-    """Recount the baskets of `contact_ids` and everything they contribute; return how many."""
+    """Recount the baskets and purchase summaries of `contact_ids` and everything they contribute; return how many."""
     ids = sorted(set(contact_ids))
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
@@ -252,6 +273,7 @@ def refresh_customers(contact_ids: Iterable[int]) -> int:
             _subtract_contribution(cursor, chunk)
             cursor.execute(f"DELETE FROM {CP} WHERE contact_id IN ({_placeholders(chunk)})", chunk)
             _insert_customer_products(cursor, chunk)
+            write_summaries(cursor, chunk)
             touched |= _basket_products(cursor, chunk)
             _add_contribution(cursor, chunk)
             if touched:

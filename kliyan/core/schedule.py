@@ -60,6 +60,7 @@ SCHEDULE: tuple[Job, ...] = (
     Job("close_resolved_tickets", "40 * * * *", "kliyan.service.tasks.close_resolved_tickets"),
     Job("scan_duplicates", "30 1 * * *", "kliyan.dedupe.tasks.scheduled_duplicate_scan"),
     Job("deliver_messages", "* * * * *", "kliyan.marketing.tasks.deliver_messages"),
+    Job("run_campaigns", "* * * * *", "kliyan.marketing.campaign_tasks.run_campaigns"),
 )
 
 

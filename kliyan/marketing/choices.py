@@ -43,3 +43,15 @@ class NotSentReason(models.TextChoices):
     GAVE_UP = "gave_up", _("the provider refused it too many times")
     # Messenger and Instagram carry only answers to a customer who wrote first (Meta's rules).
     REPLIES_ONLY = "replies_only", _("this channel only carries replies")
+    # The campaign was cancelled before this message left.
+    CANCELLED = "cancelled", _("campaign cancelled")
+
+
+class CampaignStatus(models.TextChoices):
+    """A campaign's life: written, waiting for its hour, storing its messages, all stored, or called off."""
+
+    DRAFT = "draft", _("Draft")
+    SCHEDULED = "scheduled", _("Scheduled")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    CANCELLED = "cancelled", _("Cancelled")

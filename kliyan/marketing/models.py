@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kliyan.contacts.models import Contact
 from kliyan.core.choices import Language
-from kliyan.marketing.choices import MessageChannel, MessageStatus, NotSentReason, Purpose
+from kliyan.marketing.choices import CampaignStatus, MessageChannel, MessageStatus, NotSentReason, Purpose
 
 
 class MessageTemplate(models.Model):
@@ -99,6 +99,16 @@ class Message(models.Model):
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
     clicked_at = models.DateTimeField(_("clicked at"), null=True, blank=True)
+    # A campaign's message: its results are counted from the outbox (marketing.campaign_queries).
+    campaign = models.ForeignKey(
+        "marketing.Campaign", verbose_name=_("campaign"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="messages",
+    )
+    # Reads go through the campaign's index; the variant is only grouped by.
+    variant = models.ForeignKey(
+        "marketing.CampaignVariant", verbose_name=_("variant"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="messages", db_index=False,
+    )
 
     class Meta:
         verbose_name = _("message")
@@ -138,3 +148,62 @@ class Segment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Campaign(models.Model):
+    """One marketing message to a segment on a channel, now or at a set time, optionally in A/B variants.
+
+    Sending stores one Message per contact (marketing.campaign_sending), a chunk at a time:
+    `cursor` is the last contact id stored, saved with each chunk, so a crash resumes there.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    segment = models.ForeignKey(Segment, verbose_name=_("segment"), on_delete=models.PROTECT, related_name="campaigns")
+    channel = models.CharField(_("channel"), max_length=10, choices=MessageChannel.choices)
+    purpose = models.CharField(_("purpose"), max_length=13, choices=Purpose.choices, default=Purpose.MARKETING, editable=False)
+    status = models.CharField(_("status"), max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)
+    # Null: as soon as it is scheduled.
+    scheduled_at = models.DateTimeField(_("send at"), null=True, blank=True)
+    # Orders and unsubscriptions this many days after a message left count towards the campaign.
+    attribution_days = models.PositiveSmallIntegerField(_("attribution window (days)"), default=7)
+    coupon_code = models.CharField(_("coupon code"), max_length=50, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    total = models.PositiveIntegerField(_("contacts in the segment"), default=0)
+    queued = models.PositiveIntegerField(_("messages stored"), default=0)
+    cursor = models.BigIntegerField(default=0)
+    # The worker expanding it holds it until then; one that dies lets it lapse and the next run resumes.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "scheduled_at"], name="campaign_status_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CampaignVariant(models.Model):
+    """One version of a campaign's message: a template and the share of contacts who get it (one variant: no A/B)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="variants")
+    label = models.CharField(_("variant"), max_length=3)
+    template = models.ForeignKey(MessageTemplate, verbose_name=_("template"), on_delete=models.PROTECT, related_name="+")
+    share = models.PositiveSmallIntegerField(_("share (%)"))
+
+    class Meta:
+        verbose_name = _("campaign variant")
+        verbose_name_plural = _("campaign variants")
+        ordering = ["campaign", "label"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "label"], name="campaignvariant_unique_label")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} ({self.label})"

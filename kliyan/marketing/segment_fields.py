@@ -103,6 +103,7 @@ TEXT_OPS = {"is": "text", "is_not": "text", "contains": "text", "starts_with": "
             "is_not_empty": "none"}
 CHOICE_OPS = {"is": "choice", "is_not": "choice", "in": "choices", "is_empty": "none"}
 DATE_OPS = {"before": "date", "after": "date", "on": "date", "within_days": "days", "more_than_days_ago": "days"}
+PURCHASE_DATE_OPS = {"before": "date", "after": "date", "within_days": "days", "more_than_days_ago": "days", "none": "none"}
 PURCHASE_OPS = ("bought", "bought_in_last_days", "not_bought_in_last_days", "never_bought")
 
 _CONTACT, _ACTIVITY, _PURCHASES, _SERVICE = _("Contact"), _("Consent and interests"), _("Purchases"), _("Service")
@@ -133,8 +134,8 @@ FIELDS: dict[str, Field] = {f.key: f for f in (
     Field("purchased_product", _("Bought the product"), _PURCHASES, _purchase_ops("product")),
     Field("total_spend", _("Total spend"), _PURCHASES, {"gte": "money", "lte": "money"}),
     Field("order_count", _("Number of orders"), _PURCHASES, {"gte": "number", "lte": "number"}),
-    Field("last_purchase", _("Last purchase"), _PURCHASES,
-          {"before": "date", "after": "date", "within_days": "days", "more_than_days_ago": "days", "none": "none"}),
+    Field("first_purchase", _("First purchase"), _PURCHASES, PURCHASE_DATE_OPS),
+    Field("last_purchase", _("Last purchase"), _PURCHASES, PURCHASE_DATE_OPS),
     Field("ticket", _("Tickets"), _SERVICE,
           {"has_open": "none", "had_in_last_days": "days", "in_category": "ticket_category", "none": "none"}),
 )}

@@ -5,4 +5,5 @@ urlpatterns = [
     path("templates/", include("kliyan.marketing.template_urls")),
     path("messages/", include("kliyan.marketing.message_urls")),
     path("segments/", include("kliyan.marketing.segment_urls")),
+    path("campaigns/", include("kliyan.marketing.campaign_urls")),
 ]

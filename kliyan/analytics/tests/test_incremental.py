@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kliyan.analytics import services
-from kliyan.analytics.models import CustomerProduct, ProductPair, ProductStat
+from kliyan.analytics.models import CustomerProduct, CustomerSummary, ProductPair, ProductStat
 from kliyan.analytics.tests.factories import START, make_contact, make_order, make_product
 from kliyan.commerce.choices import OrderStatus
 from kliyan.commerce.models import Order
@@ -27,11 +27,12 @@ an_order = st.tuples(
 )
 
 
-def snapshot() -> tuple[dict, dict, dict]:
+def snapshot() -> tuple[dict, dict, dict, dict]:
     return (
         {(r.product_a_id, r.product_b_id): (r.co_count, round(r.score, 9)) for r in ProductPair.objects.all()},
         dict(ProductStat.objects.values_list("product_id", "customers")),
         {(r.contact_id, r.product_id): r.recency_rank for r in CustomerProduct.objects.all()},
+        {r.contact_id: (r.order_count, r.spend, r.first_purchase_at, r.last_purchase_at) for r in CustomerSummary.objects.all()},
     )
 
 

@@ -143,6 +143,32 @@ def _dedupe(admin: User) -> None:
         return
 
 
+def _messaging(admin: User) -> None:
+    """A template in two languages, a segment, a message, a campaign with its variant, someone who wrote on WhatsApp."""
+    from kliyan.channels.inbound import receive
+    from kliyan.contacts.models import Contact
+    from kliyan.marketing.campaign_sending import expand
+    from kliyan.marketing.campaign_services import campaign_create, campaign_schedule
+    from kliyan.marketing.outbox import queue_message
+    from kliyan.marketing.segment_services import segment_create
+    from kliyan.marketing.template_services import template_create
+
+    template = template_create(actor=admin, data={"name": "Mèsi", "channel": "email", "texts": {
+        "ht": {"subject": "Mèsi {{ first_name }}!", "body": "Kòd ou: {{ coupon_code }}"},
+        "ro": {"subject": "Mulțumim, {{ first_name }}!", "body": "Codul tău: {{ coupon_code }}"},
+    }})
+    segment = segment_create(actor=admin, data={"name": "Tout moun", "rule": {"all": []}})
+    contact = Contact.objects.order_by("pk").first()
+    queue_message(actor=admin, contact=contact, channel="email", purpose="transactional", idempotency_key="backup:1",
+                  subject="Ou komand ou", body="Komand ou pare.")
+    campaign = campaign_create(actor=admin, data={
+        "name": "Fèt", "segment_id": segment.pk, "channel": "email", "coupon_code": "FET10",
+        "variants": [{"template_id": template.pk, "share": 100}],
+    })
+    expand(campaign_schedule(actor=admin, campaign=campaign).pk)
+    receive(channel="whatsapp", handle="50937001122", text="Bonjou, èske nou louvri?", external_id="wamid.backup-1", name="Wolf")
+
+
 def fill_every_app(capture_on_commit: Any) -> dict[str, Any]:
     """Fill the database, running what the services leave for after the commit; return a few facts."""
     from kliyan.analytics.models import PendingCustomer
@@ -161,6 +187,7 @@ def fill_every_app(capture_on_commit: Any) -> dict[str, Any]:
         _webhooks_channels_analytics(admin)
         _core(admin)
         _dedupe(admin)
+        _messaging(admin)
     # What a task consumes at once: left as a worker that has not run yet would leave it.
     PendingCustomer.objects.create(contact_id=Contact.objects.order_by("pk").first().pk)
     Product.objects.filter(pk=Product.objects.order_by("pk").first().pk).update(price=decimal.Decimal("1234567.89"))

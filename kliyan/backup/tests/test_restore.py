@@ -167,7 +167,7 @@ def test_a_backup_of_a_newer_schema_is_refused_with_its_version(make_backup, tmp
 @pytest.mark.parametrize(("change", "code"), [
     (lambda m: m.update(format_version=2), "newer_format"),
     (lambda m: m.update(format="something-else"), "not_a_backup"),
-    (lambda m: m["migrations"].update(marketing=["0001_initial"]), "unknown_apps"),
+    (lambda m: m["migrations"].update(loyalty=["0001_initial"]), "unknown_apps"),
     (lambda m: m.pop("tables"), "damaged"),
 ])
 def test_a_manifest_this_version_cannot_read_is_refused(make_backup, tmp_path: Path, change, code) -> None:

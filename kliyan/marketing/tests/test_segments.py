@@ -6,11 +6,12 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kliyan.analytics.services import mark_customers_changed, rebuild_all, refresh_pending
 from kliyan.commerce.models import ExchangeRate
 from kliyan.commerce.tests.builders import make_category, make_order, make_product
 from kliyan.contacts.models import Contact, CustomFieldDefinition, Interest, Tag
@@ -79,6 +80,8 @@ def world(db: Any, agent: Any, manager: Any) -> dict[str, Any]:
 
     Ticket.objects.create(contact=ana, subject="Where is my parcel?", category=late, status="open", created_at=days_ago(3))
     Ticket.objects.create(contact=bruno, subject="Thanks", status="closed", created_at=days_ago(100))
+    # Spend, order counts and purchase dates are read from the purchase summaries (the nightly count).
+    rebuild_all()
     return {
         "ana": ana, "bruno": bruno, "chloe": chloe, "dan": dan, "eve": eve, "vip": vip, "regular": regular,
         "coffee": coffee_lover, "shoes": shoes, "trainers": trainers, "food": food, "runner": runner, "rice": rice,
@@ -196,6 +199,69 @@ def test_number_of_orders_and_last_purchase(world: dict) -> None:
     assert names(where({"field": "last_purchase", "op": "before", "value": "2026-01-01"})) == ["Bruno"]
     assert names(where({"field": "last_purchase", "op": "after", "value": "2026-01-01"})) == ["Ana"]
     assert names(where({"field": "last_purchase", "op": "none"})) == ["Chloé", "Dan"]
+
+
+@pytest.mark.parametrize(("rule", "expected"), [
+    # Conditions of one group on the summary are asked of the one row together.
+    ({"all": [{"field": "total_spend", "op": "gte", "value": 3000}, {"field": "order_count", "op": "gte", "value": 2},
+              {"field": "last_purchase", "op": "within_days", "value": 30}]}, ["Ana"]),
+    ({"all": [{"field": "total_spend", "op": "gte", "value": 3000}, {"field": "order_count", "op": "lte", "value": 1}]}, []),
+    ({"all": [{"field": "first_purchase", "op": "more_than_days_ago", "value": 200},
+              {"field": "last_purchase", "op": "more_than_days_ago", "value": 100}]}, ["Bruno"]),
+    # Parts of an "any" group on the summary, its absence, and other tables.
+    ({"any": [{"field": "total_spend", "op": "gte", "value": 22000}, {"field": "order_count", "op": "lte", "value": 0}]},
+     ["Bruno", "Chloé", "Dan"]),
+    ({"any": [{"field": "last_purchase", "op": "within_days", "value": 30}, {"field": "ticket", "op": "had_in_last_days",
+                                                                              "value": 150}]}, ["Ana", "Bruno"]),
+])
+def test_several_purchase_figures_in_one_group(world: dict, rule: dict, expected: list[str]) -> None:
+    assert names(rule) == expected
+
+
+def test_first_purchase(world: dict) -> None:
+    # Ana first bought a year ago (2025-03-11), Bruno 300 days ago (2025-05-15); Chloé only cancelled.
+    assert names(where({"field": "first_purchase", "op": "within_days", "value": 320})) == ["Bruno"]
+    assert names(where({"field": "first_purchase", "op": "more_than_days_ago", "value": 320})) == ["Ana"]
+    assert names(where({"field": "first_purchase", "op": "before", "value": "2025-04-01"})) == ["Ana"]
+    assert names(where({"field": "first_purchase", "op": "after", "value": "2025-04-01"})) == ["Bruno"]
+    assert names(where({"field": "first_purchase", "op": "none"})) == ["Chloé", "Dan"]
+
+
+def test_spend_and_order_figures_follow_a_new_order_once_its_customer_is_recounted(world: dict) -> None:
+    """The figures come from the purchase summaries (recounted every five minutes); what was bought is read at once."""
+    with transaction.atomic():
+        make_order(contact=world["dan"], total="25000", ordered_at=days_ago(1), lines=[("Runner", "1", "25000")])
+        _link_products({"Runner": world["runner"]})
+        mark_customers_changed([world["dan"].pk])
+    spenders = where({"field": "total_spend", "op": "gte", "value": 22000})
+    assert names(spenders) == ["Bruno"]
+    assert names(where({"field": "purchased_product", "op": "bought_in_last_days", "value": world["runner"].pk,
+                        "days": 7})) == ["Dan"]
+
+    refresh_pending()
+
+    assert names(spenders) == ["Bruno", "Dan"]
+    assert names(where({"field": "last_purchase", "op": "within_days", "value": 7})) == ["Dan"]
+    assert names(where({"field": "order_count", "op": "lte", "value": 0})) == ["Chloé"]
+
+
+def test_purchases_of_a_product_are_exact_before_and_after_the_recount(world: dict) -> None:
+    """Counted purchases are read for customers not pending; a pending customer's orders are read instead."""
+    from kliyan.commerce.models import Order
+
+    shoes = {"field": "purchased_category", "op": "bought", "value": world["shoes"].pk}
+    not_lately = {"field": "purchased_category", "op": "not_bought_in_last_days", "value": world["shoes"].pk, "days": 30}
+    with transaction.atomic():
+        Order.objects.filter(contact=world["ana"], total=3000).update(status="cancelled")
+        make_order(contact=world["bruno"], total="3000", ordered_at=days_ago(2), lines=[("Runner", "1", "3000")])
+        _link_products({"Runner": world["runner"]})
+        mark_customers_changed([world["ana"].pk, world["bruno"].pk])
+
+    assert names(where(shoes)) == ["Bruno"]
+    assert names(where(not_lately)) == ["Ana", "Chloé", "Dan"]
+    refresh_pending()
+    assert names(where(shoes)) == ["Bruno"]
+    assert names(where(not_lately)) == ["Ana", "Chloé", "Dan"]
 
 
 def test_ticket_history(world: dict) -> None:
