@@ -62,9 +62,9 @@ def _error_of(error: Exception) -> tuple[ProviderError, bool]:
 class EmailSender:
     """Sends the outbox's e-mails over one SMTP connection per batch."""
 
-    def build(self, message: Outgoing) -> EmailMessage:
+    def build(self, message: Outgoing, from_address: str = "") -> EmailMessage:
         headers = dict(message.headers)
-        from_address = _from_address()
+        from_address = from_address or _from_address()
         body = message.body
         html = ""
         if settings.KLIYAN_EMAIL_TRACKING and "List-Unsubscribe" in headers:
@@ -91,9 +91,11 @@ class EmailSender:
                 yield message.message_id, failure
             return
         try:
+            # Once per batch, not per e-mail: it parses the address and may read the organisation's name.
+            from_address = _from_address()
             for index, message in enumerate(messages):
                 try:
-                    connection.send_messages([self.build(message)])
+                    connection.send_messages([self.build(message, from_address)])
                 except Exception as error:  # noqa: BLE001 - any failure of the server is an answer, never a crash
                     failure, gone = _error_of(error)
                     logger.warning("E-mail of message %s not sent: %s", message.message_id, failure)

@@ -24,6 +24,7 @@ from kliyan.imports.export_api import router as exports_router
 from kliyan.interactions.api import router as interactions_router
 from kliyan.knowledge.api import public_router as knowledge_public_router
 from kliyan.knowledge.api import router as knowledge_router
+from kliyan.marketing.automation_api import router as automation_router
 from kliyan.marketing.campaign_api import router as campaign_router
 from kliyan.marketing.message_api import router as message_router
 from kliyan.marketing.segment_api import router as segment_router
@@ -76,6 +77,7 @@ api.add_router("", template_router)
 api.add_router("", message_router)
 api.add_router("", segment_router)
 api.add_router("", campaign_router)
+api.add_router("", automation_router)
 
 # Last, so it only answers what no endpoint matched (e.g. /contacts/abc): in the API's
 # error format, not the HTML "page not found".

@@ -61,6 +61,7 @@ SCHEDULE: tuple[Job, ...] = (
     Job("scan_duplicates", "30 1 * * *", "kliyan.dedupe.tasks.scheduled_duplicate_scan"),
     Job("deliver_messages", "* * * * *", "kliyan.marketing.tasks.deliver_messages"),
     Job("run_campaigns", "* * * * *", "kliyan.marketing.campaign_tasks.run_campaigns"),
+    Job("run_automations", "*/15 * * * *", "kliyan.marketing.automation_tasks.run_automations"),
 )
 
 

@@ -55,3 +55,16 @@ class CampaignStatus(models.TextChoices):
     SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
     CANCELLED = "cancelled", _("Cancelled")
+
+
+class AutomationTrigger(models.TextChoices):
+    """What makes an automation send (marketing.automation_running finds who is due for each)."""
+
+    BIRTHDAY = "birthday", _("Birthday")
+    ANNIVERSARY = "anniversary", _("Anniversary of the first purchase")
+    AFTER_PURCHASE = "after_purchase", _("Days after a purchase")
+    WIN_BACK = "win_back", _("No purchase for a number of days (win-back)")
+    # A purchase from the category (or one below it): contacts.Interest links carry no date,
+    # so "interest shown" is read from orders, which say when.
+    CATEGORY_PURCHASE = "category", _("Interest shown in a category (a purchase from it)")
+    TICKET_RESOLVED = "ticket_resolved", _("Ticket resolved")

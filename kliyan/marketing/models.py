@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kliyan.contacts.models import Contact
 from kliyan.core.choices import Language
-from kliyan.marketing.choices import CampaignStatus, MessageChannel, MessageStatus, NotSentReason, Purpose
+from kliyan.marketing.choices import AutomationTrigger, CampaignStatus, MessageChannel, MessageStatus, NotSentReason, Purpose
 
 
 class MessageTemplate(models.Model):
@@ -207,3 +207,49 @@ class CampaignVariant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign} ({self.label})"
+
+
+class Automation(models.Model):
+    """A message that goes by itself when something happens to a contact (kliyan.marketing.automation_running).
+
+    Nothing records who already got it: each message's idempotency key
+    "auto:<automation>:<contact>:<occurrence>" (the birthday's year, the order, the ticket, …)
+    makes a second run, or a run after a restart, store nothing twice.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    trigger = models.CharField(_("when"), max_length=16, choices=AutomationTrigger.choices)
+    # The delay after the event (after a purchase, a ticket resolved, a category purchase) or
+    # the length of the quiet spell (win-back); birthdays and anniversaries ignore it.
+    days = models.PositiveSmallIntegerField(_("days"), default=0)
+    # Birthdays and anniversaries go at this hour in the contact's time zone.
+    local_hour = models.PositiveSmallIntegerField(_("local hour"), default=9)
+    # The category trigger: purchases from this category or any below it.
+    category = models.ForeignKey(
+        "commerce.ProductCategory", verbose_name=_("category"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=MessageChannel.choices)
+    template = models.ForeignKey(MessageTemplate, verbose_name=_("template"), on_delete=models.PROTECT, related_name="+")
+    # Optional condition: only the contacts of this segment at the time of the run.
+    segment = models.ForeignKey(
+        Segment, verbose_name=_("only contacts in"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    last_run_at = models.DateTimeField(_("last run"), null=True, blank=True)
+    # Messages stored by all runs together (new ones only: a key already stored is not counted).
+    stored = models.PositiveIntegerField(_("messages stored"), default=0)
+
+    class Meta:
+        verbose_name = _("automation")
+        verbose_name_plural = _("automations")
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -6,4 +6,5 @@ urlpatterns = [
     path("messages/", include("kliyan.marketing.message_urls")),
     path("segments/", include("kliyan.marketing.segment_urls")),
     path("campaigns/", include("kliyan.marketing.campaign_urls")),
+    path("automations/", include("kliyan.marketing.automation_urls")),
 ]

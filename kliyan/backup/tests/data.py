@@ -147,6 +147,7 @@ def _messaging(admin: User) -> None:
     """A template in two languages, a segment, a message, a campaign with its variant, someone who wrote on WhatsApp."""
     from kliyan.channels.inbound import receive
     from kliyan.contacts.models import Contact
+    from kliyan.marketing.automation_services import automation_create
     from kliyan.marketing.campaign_sending import expand
     from kliyan.marketing.campaign_services import campaign_create, campaign_schedule
     from kliyan.marketing.outbox import queue_message
@@ -166,6 +167,9 @@ def _messaging(admin: User) -> None:
         "variants": [{"template_id": template.pk, "share": 100}],
     })
     expand(campaign_schedule(actor=admin, campaign=campaign).pk)
+    automation_create(actor=admin, data={
+        "name": "Bòn fèt", "trigger": "birthday", "channel": "email", "template_id": template.pk, "local_hour": 9,
+    })
     receive(channel="whatsapp", handle="50937001122", text="Bonjou, èske nou louvri?", external_id="wamid.backup-1", name="Wolf")
 
 

@@ -12,7 +12,7 @@ from kliyan.contacts.models import ConsentEvent
 from kliyan.contacts.services import consent_set
 from kliyan.core.models import AuditEntry
 from kliyan.core.errors import ValidationFailed
-from kliyan.marketing import outbox
+from kliyan.marketing import outbox, policy
 from kliyan.marketing.choices import MessageStatus, NotSentReason, Purpose
 from kliyan.marketing.models import Message, MessageTemplate, TemplateText
 from kliyan.marketing.tasks import deliver_messages
@@ -227,8 +227,11 @@ def test_a_template_is_rendered_in_the_contacts_language_with_its_unsubscribe_li
 
 
 def test_quiet_hours_hold_marketing_until_morning_and_the_sweep_leaves_it(person, settings) -> None:
-    settings.KLIYAN_QUIET_HOURS = "00:00-23:59"  # always quiet: the message must wait
     contact = person(consents={"email": "granted"})
+    # Quiet from an hour ago to two hours from now where the contact lives (whatever the time of the run).
+    zone = policy.contact_zone(policy.recipients_for([contact.pk], channel="email", now=timezone.now(), count_queued=False)[contact.pk])
+    local = timezone.now().astimezone(zone)
+    settings.KLIYAN_QUIET_HOURS = f"{local - dt.timedelta(hours=1):%H:%M}-{local + dt.timedelta(hours=2):%H:%M}"
     message = queue(contact)
     assert message.status == MessageStatus.QUEUED and message.send_after > timezone.now()
     assert outbox.claim_due("email", 10) == []
