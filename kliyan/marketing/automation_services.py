@@ -17,24 +17,21 @@ from django.utils.translation import gettext as _
 from kliyan.commerce.models import ProductCategory
 from kliyan.core.api_types import MAX_ID
 from kliyan.core.audit import record
-from kliyan.core.errors import FieldErrors, NotFound, ValidationFailed
+from kliyan.core.errors import FieldErrors, ValidationFailed
 from kliyan.core.models import AuditAction
 from kliyan.marketing import rendering
 from kliyan.marketing.choices import AutomationTrigger, MessageChannel
+from kliyan.marketing.cleaning import clean_name, found
 from kliyan.marketing.models import Automation, MessageTemplate, Segment
 from kliyan.marketing.segments import validate_rule
 
 FIELDS = ("name", "trigger", "days", "local_hour", "category_id", "channel", "template_id", "segment_id", "active")
-NAME_LIMIT = 100
 MAX_DAYS = 3650
 
 
 def get_automation(pk: Any) -> Automation:
     """Return the automation with id `pk`, or raise NotFound."""
-    automation = Automation.objects.filter(pk=pk).first() if isinstance(pk, int) and 0 < pk <= MAX_ID else None
-    if automation is None:
-        raise NotFound(_("There is no automation with id %(id)s.") % {"id": pk})
-    return automation
+    return found(Automation, pk, _("There is no automation with id %(id)s.") % {"id": pk})
 
 
 # --- Cleaning input ----------------------------------------------------------------------
@@ -48,16 +45,6 @@ def _whole(value: Any) -> int | None:
 def _clean_id(value: Any) -> int | None:
     number = _whole(value)
     return number if number is not None and 0 < number <= MAX_ID else None
-
-
-def _clean_name(data: Mapping[str, Any], errors: FieldErrors) -> str:
-    name = data.get("name")
-    name = name.strip() if isinstance(name, str) else ""
-    if not name:
-        errors.add("name", _("This field is required."))
-    elif len(name) > NAME_LIMIT:
-        errors.add("name", _("At most %(limit)d characters.") % {"limit": NAME_LIMIT})
-    return name
 
 
 def _clean_numbers(data: Mapping[str, Any], cleaned: dict[str, Any], errors: FieldErrors) -> None:
@@ -103,7 +90,7 @@ def _clean(data: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
             errors.add(key, _("Unknown field."))
     cleaned: dict[str, Any] = {}
     if creating or "name" in data:
-        cleaned["name"] = _clean_name(data, errors)
+        cleaned["name"] = clean_name(data.get("name"), errors)
     if creating or "trigger" in data:
         if data.get("trigger") not in AutomationTrigger.values:
             errors.add("trigger", _("Choose one of: %(choices)s.") % {"choices": ", ".join(AutomationTrigger.values)})

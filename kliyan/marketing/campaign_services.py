@@ -19,10 +19,11 @@ from django.utils.translation import gettext as _
 
 from kliyan.core.api_types import MAX_ID
 from kliyan.core.audit import record
-from kliyan.core.errors import Conflict, FieldErrors, NotFound, ValidationFailed
+from kliyan.core.errors import Conflict, FieldErrors, ValidationFailed
 from kliyan.core.models import AuditAction
 from kliyan.marketing import rendering
 from kliyan.marketing.choices import CampaignStatus, MessageChannel, MessageStatus, NotSentReason
+from kliyan.marketing.cleaning import clean_name, found
 from kliyan.marketing.models import Campaign, CampaignVariant, Message, MessageTemplate, Segment
 from kliyan.marketing.segments import validate_rule
 
@@ -32,17 +33,13 @@ EDITABLE = (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED)
 # A "sent" campaign has stored all its messages, but some may still wait (quiet hours, retries).
 CANCELLABLE = (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus.SENT)
 LABELS = "ABCDEFGH"
-NAME_LIMIT = 100
 COUPON_LIMIT = 50
 MAX_ATTRIBUTION_DAYS = 365
 
 
 def get_campaign(pk: Any) -> Campaign:
     """Return the campaign with id `pk`, or raise NotFound."""
-    campaign = Campaign.objects.filter(pk=pk).first() if isinstance(pk, int) and 0 < pk <= MAX_ID else None
-    if campaign is None:
-        raise NotFound(_("There is no campaign with id %(id)s.") % {"id": pk})
-    return campaign
+    return found(Campaign, pk, _("There is no campaign with id %(id)s.") % {"id": pk})
 
 
 # --- Cleaning input ----------------------------------------------------------------------
@@ -105,13 +102,7 @@ def _clean(data: Mapping[str, Any], *, campaign: Campaign | None) -> dict[str, A
     creating = campaign is None
     cleaned: dict[str, Any] = {}
     if creating or "name" in data:
-        name = data.get("name")
-        name = name.strip() if isinstance(name, str) else ""
-        if not name:
-            errors.add("name", _("This field is required."))
-        elif len(name) > NAME_LIMIT:
-            errors.add("name", _("At most %(limit)d characters.") % {"limit": NAME_LIMIT})
-        cleaned["name"] = name
+        cleaned["name"] = clean_name(data.get("name"), errors)
     if creating or "segment_id" in data:
         segment_id = _clean_id(data.get("segment_id"))
         if segment_id is None or not Segment.objects.filter(pk=segment_id).exists():

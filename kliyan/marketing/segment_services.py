@@ -13,24 +13,20 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
-from kliyan.core.api_types import MAX_ID
 from kliyan.core.audit import record
-from kliyan.core.errors import Conflict, FieldErrors, NotFound, ValidationFailed
+from kliyan.core.errors import Conflict, FieldErrors, ValidationFailed
 from kliyan.core.models import AuditAction
+from kliyan.marketing.cleaning import NAME_LIMIT, clean_name, found
 from kliyan.marketing.models import Segment
 from kliyan.marketing.segments import validate_rule
 
 AUDITED = ("name", "description", "rule")
-NAME_LIMIT = 100
 DESCRIPTION_LIMIT = 255
 
 
 def get_segment(pk: Any) -> Segment:
     """Return the segment with id `pk`, or raise NotFound."""
-    segment = Segment.objects.filter(pk=pk).first() if isinstance(pk, int) and 0 < pk <= MAX_ID else None
-    if segment is None:
-        raise NotFound(_("There is no segment with id %(id)s.") % {"id": pk})
-    return segment
+    return found(Segment, pk, _("There is no segment with id %(id)s.") % {"id": pk})
 
 
 def _clean(data: Mapping[str, Any], *, segment: Segment | None) -> dict[str, Any]:
@@ -42,13 +38,9 @@ def _clean(data: Mapping[str, Any], *, segment: Segment | None) -> dict[str, Any
     creating = segment is None
     cleaned: dict[str, Any] = {}
     if creating or "name" in data:
-        name = data.get("name")
-        name = name.strip() if isinstance(name, str) else ""
-        if not name:
-            errors.add("name", _("This field is required."))
-        elif len(name) > NAME_LIMIT:
-            errors.add("name", _("At most %(limit)d characters.") % {"limit": NAME_LIMIT})
-        elif Segment.objects.filter(name__iexact=name).exclude(pk=getattr(segment, "pk", None)).exists():
+        name = clean_name(data.get("name"), errors)
+        taken = Segment.objects.filter(name__iexact=name).exclude(pk=getattr(segment, "pk", None))
+        if name and len(name) <= NAME_LIMIT and taken.exists():
             errors.add("name", _("There is already a segment called “%(name)s”.") % {"name": name})
         cleaned["name"] = name
     if "description" in data:
