@@ -306,6 +306,11 @@ KLIYAN_WHATSAPP_PROVIDER = os.environ.get("KLIYAN_WHATSAPP_PROVIDER", "cloud")
 KLIYAN_WHATSAPP_TOKEN = os.environ.get("KLIYAN_WHATSAPP_TOKEN", "")
 KLIYAN_WHATSAPP_PHONE_NUMBER_ID = os.environ.get("KLIYAN_WHATSAPP_PHONE_NUMBER_ID", "")
 KLIYAN_WHATSAPP_BASE_URL = os.environ.get("KLIYAN_WHATSAPP_BASE_URL", "https://graph.facebook.com/v21.0")
+# Meta approves templates only in its own list of languages, which has no Haitian Creole or
+# Chichewa: a template written in one of those is registered at Meta under the code given here.
+KLIYAN_WHATSAPP_TEMPLATE_LANGUAGES = dict(
+    pair.split("=", 1) for pair in os.environ.get("KLIYAN_WHATSAPP_TEMPLATE_LANGUAGES", "ht=fr,ny=en").split(",") if "=" in pair
+)
 KLIYAN_META_APP_SECRET = os.environ.get("KLIYAN_META_APP_SECRET", "")
 KLIYAN_META_VERIFY_TOKEN = os.environ.get("KLIYAN_META_VERIFY_TOKEN", "")
 KLIYAN_MESSENGER_PAGE_TOKEN = os.environ.get("KLIYAN_MESSENGER_PAGE_TOKEN", "")

@@ -153,7 +153,7 @@ def find_duplicates(*, emails: list[str], phones: list[str], exclude_id: int | N
     return list(Contact.objects.filter(pk__in=ids).order_by("display_name")), field_errors
 
 
-def _names_to_objects(model: Any, names: list[str]) -> list[Any]:
+def names_to_objects(model: Any, names: list[str]) -> list[Any]:
     existing = {o.name.casefold(): o for o in model.objects.filter(name__in=names)}
     # Case-insensitive reuse: "VIP" and "vip" are one tag.
     missing = [n for n in names if n.casefold() not in existing]
@@ -184,9 +184,9 @@ def _replace_children(owner: Contact | Company, cleaned: Mapping[str, Any]) -> N
         Address.objects.filter(**{owner_field: owner}).delete()
         Address.objects.bulk_create([Address(**{owner_field: owner}, **a) for a in cleaned["addresses"]])
     if "tags" in cleaned:
-        owner.tags.set(_names_to_objects(Tag, cleaned["tags"]))
+        owner.tags.set(names_to_objects(Tag, cleaned["tags"]))
     if "interests" in cleaned and isinstance(owner, Contact):
-        owner.interests.set(_names_to_objects(Interest, cleaned["interests"]))
+        owner.interests.set(names_to_objects(Interest, cleaned["interests"]))
 
 
 def contact_state(contact: Contact) -> dict[str, Any]:

@@ -55,6 +55,8 @@ def apply_errors(form: forms.BaseForm, error: KliyanError, field_map: dict[str, 
     field_map = field_map or {}
     for field, messages in error.field_errors.items():
         name = field_map.get(field, field)
+        if name not in form.fields:
+            name = name.split(".")[0]  # "interests.2" (the third name) belongs to the interests field
         target = name if name in form.fields else None
         for message in messages:
             form.add_error(target, message)

@@ -38,7 +38,7 @@ router = Router()
 
 
 def _interaction(pk: int) -> Interaction:
-    item = Interaction.objects.select_related("contact", "staff").filter(pk=pk).first()
+    item = Interaction.objects.select_related("contact", "staff").prefetch_related("interests").filter(pk=pk).first()
     if item is None:
         raise NotFound(_("There is no interaction with id %(id)s.") % {"id": pk})
     return item

@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kliyan.contacts.forms import user_choices
+from kliyan.contacts.forms import split_names, user_choices
 from kliyan.core.choices import Channel
 from kliyan.interactions.choices import Direction, Outcome, TaskStatus
 from kliyan.interactions.models import Task
@@ -52,6 +52,10 @@ class InteractionLogForm(forms.Form):
         label=_("Answer given"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
     )
     outcome = forms.ChoiceField(label=_("Outcome"), required=False, choices=EMPTY + list(Outcome.choices))
+    interests = forms.CharField(
+        label=_("Interests shown"), required=False, max_length=1000,
+        help_text=_("What the customer showed interest in, e.g. school bags. Separate with commas."),
+    )
     follow_up_title = forms.CharField(label=_("Follow-up task"), required=False, max_length=200)
     follow_up_due_date = forms.CharField(label=_("Due date"), required=False, max_length=40, widget=_date_input())
     follow_up_assignee = forms.TypedChoiceField(label=_("Assigned to"), required=False, coerce=int, empty_value=None)
@@ -77,6 +81,8 @@ class InteractionLogForm(forms.Form):
         out: dict[str, Any] = {
             name: data[name] for name in ("channel", "direction", "occurred_at", "question", "answer", "outcome")
         }
+        if data["interests"]:
+            out["interests"] = split_names(data["interests"])
         if self.wants_follow_up():
             out["follow_up"] = {name: data[FOLLOW_UP_PREFIX + name] for name in FOLLOW_UP_FIELDS}
         return out

@@ -7,7 +7,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from kliyan.contacts.models import ArchivableQuerySet, Company, Contact
+from kliyan.contacts.models import ArchivableQuerySet, Company, Contact, Interest
 from kliyan.core.choices import Channel
 from kliyan.interactions.choices import Direction, Outcome, TaskStatus
 
@@ -27,6 +27,9 @@ class Interaction(models.Model):
     question = models.TextField(_("what the customer asked"), blank=True)
     answer = models.TextField(_("answer given"), blank=True)
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
+    # What the customer showed interest in during this contact ("asked about school bags"): the
+    # contact gains these interests too, and segments can ask who showed one in the last N days.
+    interests = models.ManyToManyField(Interest, verbose_name=_("interests shown"), blank=True, related_name="interactions")
     external_id = models.CharField(_("external id"), max_length=200, blank=True)
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

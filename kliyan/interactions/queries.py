@@ -33,7 +33,7 @@ def tasks(*, assignee_id: int | None = None, status: str = "open", contact_id: i
 
 def interactions(*, contact_id: int | None = None, channel: str = "", updated_since: dt.datetime | None = None,
                  include_archived: bool = False) -> QuerySet[Interaction]:
-    qs = Interaction.objects.select_related("contact", "staff")
+    qs = Interaction.objects.select_related("contact", "staff").prefetch_related("interests")
     if not include_archived:
         qs = qs.filter(archived_at__isnull=True)
     if contact_id:

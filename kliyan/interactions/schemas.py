@@ -33,6 +33,9 @@ class InteractionFields(Input):
     answer: str | None = Field(None, description="The answer they were given")
     outcome: str | None = None
     external_id: str | None = Field(None, description="The message id on the channel; sending it twice logs once")
+    interests: list[str] | None = Field(
+        None, description="Interest names the customer showed (new names are created); the contact gains them too",
+    )
 
 
 class InteractionCreate(InteractionFields):
@@ -52,6 +55,7 @@ class InteractionOut(Schema):
     answer: str
     outcome: str
     external_id: str
+    interests: list[str]
     archived_at: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -62,7 +66,8 @@ def interaction_out(item: Any) -> InteractionOut:
         id=item.pk, contact=Ref(id=item.contact_id, name=item.contact.display_name), company_id=item.company_id,
         channel=item.channel, direction=item.direction, occurred_at=item.occurred_at,
         staff=user_ref(item.staff if item.staff_id else None), question=item.question, answer=item.answer,
-        outcome=item.outcome, external_id=item.external_id, archived_at=item.archived_at,
+        outcome=item.outcome, external_id=item.external_id,
+        interests=sorted(interest.name for interest in item.interests.all()), archived_at=item.archived_at,
         created_at=item.created_at, updated_at=item.updated_at,
     )
 

@@ -13,7 +13,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from kliyan.contacts import validation as v
-from kliyan.contacts.models import Contact
+from kliyan.contacts.models import Contact, Interest
+from kliyan.contacts.services import names_to_objects
 from kliyan.core.audit import record, snapshot
 from kliyan.core.choices import Channel
 from kliyan.core.errors import Conflict, FieldErrors
@@ -76,7 +77,8 @@ def _reject_unknown(data: Mapping[str, Any], known: set[str], errors: FieldError
 
 def _clean_interaction(data: Mapping[str, Any], *, interaction: Interaction | None, actor: Any) -> dict[str, Any]:
     errors = FieldErrors()
-    _reject_unknown(data, {"channel", "direction", "occurred_at", "staff", "staff_id", "question", "answer", "outcome", "external_id", "follow_up"}, errors)
+    _reject_unknown(data, {"channel", "direction", "occurred_at", "staff", "staff_id", "question", "answer", "outcome", "external_id",
+                           "interests", "follow_up"}, errors)
     partial = interaction is not None
     out: dict[str, Any] = {}
     if "channel" in data or not partial:
@@ -98,6 +100,11 @@ def _clean_interaction(data: Mapping[str, Any], *, interaction: Interaction | No
             out[name] = v.check_length(data.get(name), limit, errors, name)
     if "outcome" in data or not partial:
         out["outcome"] = v.check_choice(data.get("outcome"), Outcome.values, errors, "outcome")
+    if "interests" in data:
+        if isinstance(data["interests"], str) or not isinstance(data["interests"], (list, tuple)):
+            errors.add("interests", _("Give a list of interest names."))
+        else:
+            out["interests"] = v.clean_names(data["interests"], errors, "interests", 80)
     if not partial and not (out.get("question") or out.get("answer")):
         errors.add("question", _("Write what the customer asked or what they were told."))
     follow_up = data.get("follow_up")
@@ -115,6 +122,7 @@ def interaction_log(*, actor: Any, contact: Contact, data: Mapping[str, Any]) ->
     """
     cleaned = _clean_interaction(data, interaction=None, actor=actor)
     follow_up = cleaned.pop("follow_up", None)
+    interests = cleaned.pop("interests", [])
     if cleaned.get("external_id"):
         existing = Interaction.objects.filter(channel=cleaned["channel"], external_id=cleaned["external_id"]).first()
         if existing:
@@ -127,8 +135,10 @@ def interaction_log(*, actor: Any, contact: Contact, data: Mapping[str, Any]) ->
     except IntegrityError:
         existing = Interaction.objects.get(channel=cleaned["channel"], external_id=cleaned["external_id"])
         return existing
-    record(actor=actor, action=AuditAction.CREATE, instance=interaction, contact_id=contact.pk, label=str(contact), after=snapshot(interaction))
-    emit("interaction.created", snapshot(interaction, INTERACTION_EVENT_FIELDS))
+    shown = _show_interests(actor, interaction, contact, interests) if interests else []
+    record(actor=actor, action=AuditAction.CREATE, instance=interaction, contact_id=contact.pk, label=str(contact),
+           after={**snapshot(interaction), "interests": shown})
+    emit("interaction.created", {**snapshot(interaction, INTERACTION_EVENT_FIELDS), "interests": shown})
     if follow_up:
         follow_up.update(contact_id=contact.pk, interaction_id=interaction.pk)
         _task_save(actor=actor, task=None, cleaned=follow_up)
@@ -143,13 +153,36 @@ def interaction_update(*, actor: Any, interaction: Interaction, data: Mapping[st
         errors.add("follow_up", _("Add a follow-up as a task."))
         errors.raise_if_any()
     cleaned = _clean_interaction(data, interaction=interaction, actor=actor)
-    before = snapshot(interaction)
+    interests = cleaned.pop("interests", None)
+    shown = interest_names(interaction)
+    before = {**snapshot(interaction), "interests": shown}
     for key, value in cleaned.items():
         setattr(interaction, key, value)
     interaction.save()
-    record(actor=actor, action=AuditAction.UPDATE, instance=interaction, contact_id=interaction.contact_id, before=before, after=snapshot(interaction))
-    emit("interaction.updated", snapshot(interaction, INTERACTION_EVENT_FIELDS))
+    if interests is not None:
+        shown = _show_interests(actor, interaction, interaction.contact, interests)
+    record(actor=actor, action=AuditAction.UPDATE, instance=interaction, contact_id=interaction.contact_id, before=before,
+           after={**snapshot(interaction), "interests": shown})
+    emit("interaction.updated", {**snapshot(interaction, INTERACTION_EVENT_FIELDS), "interests": shown})
     return interaction
+
+
+def interest_names(interaction: Interaction) -> list[str]:
+    return sorted(interest.name for interest in interaction.interests.all())
+
+
+def _show_interests(actor: Any, interaction: Interaction, contact: Contact, names: list[str]) -> list[str]:
+    """Set the interests shown in the interaction and return their names; the contact gains those it lacked (audited)."""
+    interests = names_to_objects(Interest, names)
+    interaction.interests.set(interests)
+    had = set(contact.interests.values_list("pk", flat=True))
+    new = [interest for interest in interests if interest.pk not in had]
+    if new:
+        before = sorted(Interest.objects.filter(pk__in=had).values_list("name", flat=True))
+        contact.interests.add(*new)
+        record(actor=actor, action=AuditAction.UPDATE, instance=contact, contact_id=contact.pk,
+               before={"interests": before}, after={"interests": sorted([*before, *(i.name for i in new)])})
+    return sorted(interest.name for interest in interests)
 
 
 @transaction.atomic

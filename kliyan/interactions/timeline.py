@@ -13,7 +13,7 @@ from kliyan.interactions.models import Interaction, Note, Task
 
 
 def interaction_entries(contact_id: int, limit: int, before: dt.datetime | None) -> Iterable[TimelineEntry]:
-    qs = Interaction.objects.filter(contact_id=contact_id, archived_at__isnull=True).select_related("staff")
+    qs = Interaction.objects.filter(contact_id=contact_id, archived_at__isnull=True).select_related("staff").prefetch_related("interests")
     if before is not None:
         qs = qs.filter(occurred_at__lt=before)
     for item in qs.order_by("-occurred_at", "-id")[:limit]:
@@ -24,6 +24,7 @@ def interaction_entries(contact_id: int, limit: int, before: dt.datetime | None)
             data={
                 "question": item.question, "answer": item.answer, "outcome": item.outcome,
                 "outcome_label": str(item.get_outcome_display()) if item.outcome else "", "direction": item.direction,
+                "interests": sorted(interest.name for interest in item.interests.all()),
             },
         )
 

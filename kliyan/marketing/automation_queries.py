@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from kliyan.marketing.automation_running import key_prefix
 from kliyan.marketing.models import Automation, Message
 
 RECENT_MESSAGES = 20
@@ -19,8 +18,5 @@ def automation_detail(pk: int) -> Automation | None:
 
 
 def recent_messages(automation: Automation, limit: int = RECENT_MESSAGES) -> list[Message]:
-    """Return the latest messages the automation stored, found by their key ("auto:<id>:…")."""
-    return list(
-        Message.objects.filter(idempotency_key__startswith=key_prefix(automation.pk))
-        .select_related("contact").order_by("-id")[:limit]
-    )
+    """Return the latest messages the automation stored."""
+    return list(Message.objects.filter(automation=automation).select_related("contact").order_by("-id")[:limit])

@@ -32,6 +32,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Exists, F, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -43,7 +44,7 @@ from kliyan.contacts.models import Address, Contact
 from kliyan.core.errors import ValidationFailed
 from kliyan.marketing import outbox, policy, segments
 from kliyan.marketing.choices import AutomationTrigger
-from kliyan.marketing.models import Automation
+from kliyan.marketing.models import Automation, Message
 from kliyan.service.models import Ticket
 
 logger = logging.getLogger(__name__)
@@ -64,10 +65,6 @@ class Due:
 
 def message_key(automation_id: int, contact_id: int, occurrence: str) -> str:
     return f"auto:{automation_id}:{contact_id}:{occurrence}"
-
-
-def key_prefix(automation_id: int) -> str:
-    return f"auto:{automation_id}:"
 
 
 # --- Reading in chunks -------------------------------------------------------------------
@@ -275,11 +272,15 @@ def run_automation(automation: Automation, *, now: dt.datetime | None = None) ->
     stored = 0
     for chunk in due_now(automation, now=now):
         for send_after, occurrences in _rounds(chunk):
-            stored += outbox.queue_many(
-                contact_ids=list(occurrences), channel=automation.channel, purpose=template.purpose, template=template,
-                key_for=lambda cid, occ=occurrences: message_key(automation.pk, cid, occ[cid]),
-                send_after=send_after, created_by=automation.created_by,
-            )
+            keys = {cid: message_key(automation.pk, cid, occurrence) for cid, occurrence in occurrences.items()}
+            with transaction.atomic():
+                stored += outbox.queue_many(
+                    contact_ids=list(occurrences), channel=automation.channel, purpose=template.purpose, template=template,
+                    key_for=keys.__getitem__, send_after=send_after, created_by=automation.created_by,
+                )
+                # queue_many knows nothing of automations: tag the rows it just wrote, as campaigns do.
+                Message.objects.filter(idempotency_key__in=list(keys.values()), automation__isnull=True).update(
+                    automation=automation)
     Automation.objects.filter(pk=automation.pk).update(last_run_at=now, stored=F("stored") + stored)
     return stored
 

@@ -32,6 +32,8 @@ class WriteForm(forms.Form):
 
     def __init__(self, *args: Any, channels: list[tuple[str, str]], **kwargs: Any) -> None:
         kwargs.setdefault("initial", {}).setdefault("key", uuid.uuid4().hex)
+        # The form sits on the contact page beside others with a "channel" field: its own ids keep each label on its input.
+        kwargs.setdefault("auto_id", "write_%s")
         super().__init__(*args, **kwargs)
         self.fields["channel"].choices = channels
         self.fields["template"].queryset = MessageTemplate.objects.filter(

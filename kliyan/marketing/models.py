@@ -109,6 +109,11 @@ class Message(models.Model):
         "marketing.CampaignVariant", verbose_name=_("variant"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="messages", db_index=False,
     )
+    # An automation's message: its page lists the latest ones (marketing.automation_queries).
+    automation = models.ForeignKey(
+        "marketing.Automation", verbose_name=_("automation"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="messages", db_index=False,
+    )
 
     class Meta:
         verbose_name = _("message")
@@ -121,10 +126,32 @@ class Message(models.Model):
             # Delivery receipts and status callbacks name the provider's id.
             models.Index(fields=["channel", "provider_id"], condition=~Q(provider_id=""), name="message_provider_idx"),
             models.Index(fields=["status", "-created_at"], name="message_status_idx"),
+            models.Index(fields=["automation", "-id"], condition=Q(automation__isnull=False), name="message_automation_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} → {self.recipient or self.contact_id}"
+
+
+class PendingReceipt(models.Model):
+    """A provider's receipt for an id no message has yet (marketing.receipts).
+
+    A provider may call back before the worker has written the id it answered with (Meta and
+    Twilio often do, within milliseconds): the receipt waits here and is applied when the id
+    is written, instead of being lost. Receipts nobody claims are dropped after a week.
+    """
+
+    channel = models.CharField(_("channel"), max_length=20, choices=MessageChannel.choices)
+    provider_id = models.CharField(_("provider id"), max_length=128)
+    status = models.CharField(_("status"), max_length=20, choices=MessageStatus.choices)
+    at = models.DateTimeField(_("at"))
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("pending receipt")
+        verbose_name_plural = _("pending receipts")
+        indexes = [models.Index(fields=["channel", "provider_id"], name="pendingreceipt_provider_idx")]
 
 
 class Segment(models.Model):

@@ -6,6 +6,7 @@ HTTP endpoint both fed) is stored once; the unique index settles a race between 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +27,7 @@ from kliyan.service.models import Ticket, TicketMessage
 
 @dataclass(frozen=True)
 class MailReceipt:
-    """What became of an incoming e-mail: "created" a ticket, "added" to one, a "duplicate", or "ignored"."""
+    """What became of an incoming e-mail: "created" a ticket, "added" to one, a "duplicate", "ignored", or "unsubscribed"."""
 
     outcome: str
     ticket: Ticket | None = None
@@ -37,6 +38,8 @@ def mail_receive(*, actor: Any, mail: ParsedMail) -> MailReceipt:
     """File `mail`; return what became of it."""
     if mail.from_address in outbox.service_addresses():
         return MailReceipt("ignored")  # our own mail coming back: filing it could start a loop
+    if _unsubscribed(mail):
+        return MailReceipt("unsubscribed")
     existing = _stored(mail.message_id)
     if existing is not None:
         return MailReceipt("duplicate", existing.ticket, existing)
@@ -48,6 +51,22 @@ def mail_receive(*, actor: Any, mail: ParsedMail) -> MailReceipt:
         if existing is None:
             raise
         return MailReceipt("duplicate", existing.ticket, existing)
+
+
+# The mailto of a marketing e-mail's List-Unsubscribe asks for this subject (marketing.unsubscribe).
+UNSUBSCRIBE_SUBJECT = re.compile(r"^\s*unsubscribe\s+(\S+)\s*$", re.IGNORECASE)
+
+
+def _unsubscribed(mail: ParsedMail) -> bool:
+    """Withdraw the consent a List-Unsubscribe mail names; return whether the mail was one (signed by us)."""
+    from kliyan.marketing.unsubscribe import read_token, unsubscribe
+
+    match = UNSUBSCRIBE_SUBJECT.match(mail.subject)
+    unsubscription = read_token(match.group(1)) if match else None
+    if unsubscription is None:
+        return False  # anything else, a forged token included, is filed as usual
+    unsubscribe(unsubscription)
+    return True
 
 
 def _stored(message_id: str) -> TicketMessage | None:

@@ -203,6 +203,8 @@ class Ticket(models.Model):
                 condition=OPEN_TICKETS, name="ticket_open_sla_idx",
             ),
             models.Index(fields=["created_at", "id"], name="ticket_created_idx"),
+            # The "ticket resolved" automation reads the tickets resolved since its last run.
+            models.Index(fields=["resolved_at"], condition=models.Q(resolved_at__isnull=False), name="ticket_resolved_idx"),
         ]
 
     def __str__(self) -> str:

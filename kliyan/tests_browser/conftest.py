@@ -1,4 +1,4 @@
-"""A real Chromium (Debian's, never a downloaded one) driven by Playwright, phone-sized."""
+"""A real Chromium (Debian's, never a downloaded one) driven by Playwright, phone-sized or desktop-sized."""
 
 from __future__ import annotations
 
@@ -37,6 +37,16 @@ def browser() -> Iterator[object]:
 def phone(browser: object) -> Iterator[object]:
     """A page the size of a small phone screen (360 × 740)."""
     context = browser.new_context(viewport={"width": 360, "height": 740}, locale="en-GB", has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def desktop(browser: object) -> Iterator[object]:
+    """A page the size of a laptop screen (1280 × 800)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB")
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page

@@ -9,22 +9,9 @@ import pytest
 from kliyan.accounts.models import Role, User
 from kliyan.knowledge.demo import load_demo_knowledge
 from kliyan.knowledge.models import ArticleTranslation
+from kliyan.tests_browser.pages import PASSWORD, fits, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "correct horse battery"
-
-
-def log_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.press("input[name=password]", "Enter")
-    page.wait_for_url(re.compile(r"/my-day/"))
-
-
-def fits(page, width: int) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth") <= width
 
 
 def test_a_manager_translates_and_publishes_on_a_phone_and_customers_read_it(live_server, phone) -> None:

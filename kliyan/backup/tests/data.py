@@ -151,6 +151,7 @@ def _messaging(admin: User) -> None:
     from kliyan.marketing.campaign_sending import expand
     from kliyan.marketing.campaign_services import campaign_create, campaign_schedule
     from kliyan.marketing.outbox import queue_message
+    from kliyan.marketing.receipts import record_status
     from kliyan.marketing.segment_services import segment_create
     from kliyan.marketing.template_services import template_create
 
@@ -171,6 +172,8 @@ def _messaging(admin: User) -> None:
         "name": "Bòn fèt", "trigger": "birthday", "channel": "email", "template_id": template.pk, "local_hour": 9,
     })
     receive(channel="whatsapp", handle="50937001122", text="Bonjou, èske nou louvri?", external_id="wamid.backup-1", name="Wolf")
+    # A receipt that came before the worker wrote the provider's id.
+    record_status(channel="whatsapp", provider_id="wamid.not-yet", status="delivered")
 
 
 def fill_every_app(capture_on_commit: Any) -> dict[str, Any]:

@@ -9,8 +9,8 @@ come back through the webhook, with the outbox id we pass as biz_opaque_callback
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -41,6 +41,8 @@ class WhatsAppSender:
     base_url: str
     # The template language when a message has none (Meta's codes: "en", "fr", "ro", "sq", …).
     default_language: str = "en"
+    # Kliyan's language → the code the template is approved under at Meta (ht and ny have none).
+    template_languages: Mapping[str, str] = field(default_factory=dict)
 
     def send_many(self, messages: Sequence[Outgoing]) -> Iterator[Result]:
         # One query for the whole batch: when did each recipient last write to us?
@@ -61,8 +63,9 @@ class WhatsAppSender:
             return {**base, "type": "text", "text": {"body": message.body, "preview_url": False}}
         if not message.provider_template:
             raise outside_window_error()
+        language = message.language or self.default_language
         template: dict[str, Any] = {
-            "name": message.provider_template, "language": {"code": message.language or self.default_language},
+            "name": message.provider_template, "language": {"code": self.template_languages.get(language, language)},
         }
         if message.template_params:
             template["components"] = [
@@ -90,4 +93,5 @@ def sender() -> WhatsAppSender | None:
     return WhatsAppSender(
         token=settings.KLIYAN_WHATSAPP_TOKEN, phone_number_id=settings.KLIYAN_WHATSAPP_PHONE_NUMBER_ID,
         base_url=settings.KLIYAN_WHATSAPP_BASE_URL, default_language=settings.LANGUAGE_CODE.split("-")[0],
+        template_languages=settings.KLIYAN_WHATSAPP_TEMPLATE_LANGUAGES,
     )

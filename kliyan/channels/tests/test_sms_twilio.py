@@ -20,7 +20,8 @@ from kliyan.channels.senders import Outgoing, ProviderError, sender_for
 from kliyan.channels.tests.fakes import closed_port_url
 from kliyan.contacts.models import Contact
 from kliyan.interactions.models import Interaction
-from kliyan.marketing.models import Message
+from kliyan.marketing import outbox
+from kliyan.marketing.models import Message, PendingReceipt
 
 pytestmark = pytest.mark.django_db
 
@@ -216,3 +217,29 @@ def test_a_badly_signed_status_callback_changes_nothing(caller) -> None:
     assert _signed_post(STATUS, form, token="y" * 32).status_code == 403
     message.refresh_from_db()
     assert message.status == "sent"
+
+
+def test_a_status_callback_that_beats_the_workers_write_is_applied_once_the_id_is_written(provider, caller, monkeypatch) -> None:
+    message = outbox.queue_message(actor=None, contact=caller, channel="sms", purpose="transactional",
+                                   idempotency_key="race:1", body="Komand ou pare.")
+    provider.answer(CREATED)
+    real_sender_for = outbox.sender_for
+
+    class CallbackFirst:
+        """Twilio calls back between answering the send and the worker writing the sid (it does, within ms)."""
+
+        def send_many(self, messages):
+            for message_id, result in real_sender_for("sms").send_many(messages):
+                form = {"MessageSid": str(result), "MessageStatus": "delivered", "AccountSid": SID,
+                        "From": "+15005550006", "To": "+50937123456"}
+                signature = RequestValidator(TOKEN).compute_signature(f"https://crm.example.ht{STATUS}", form)
+                assert Client().post(STATUS, form, HTTP_X_TWILIO_SIGNATURE=signature).status_code == 204
+                yield message_id, result
+
+    monkeypatch.setattr(outbox, "sender_for", lambda channel: CallbackFirst())
+    with _settings(provider.url):
+        assert outbox.deliver_due() == 1
+    message.refresh_from_db()
+    assert (message.status, message.provider_id) == ("delivered", "SM0000000000000000000000000000001")
+    assert message.delivered_at is not None
+    assert not PendingReceipt.objects.exists()

@@ -3,6 +3,8 @@ and the webhook (verification, X-Hub-Signature-256, messages and statuses)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as dt
 import hashlib
 import hmac
@@ -80,6 +82,15 @@ def test_outside_the_window_the_approved_template_is_sent_with_its_parameters(pr
             ]}],
         },
     }
+
+
+def test_a_creole_or_chichewa_template_goes_under_the_code_meta_approved_it_in(provider, caller) -> None:
+    # Meta has no Haitian Creole or Chichewa: by default they are registered as French and English.
+    _wrote(caller, hours_ago=25)
+    provider.answer(ACCEPTED)
+    provider.answer(ACCEPTED)
+    _send(provider.url, dataclasses.replace(BIRTHDAY, language="ht"), dataclasses.replace(BIRTHDAY, message_id=7, language="ny"))
+    assert [r.json["template"]["language"] for r in provider.requests] == [{"code": "fr"}, {"code": "en"}]
 
 
 def test_without_an_approved_template_a_message_outside_the_window_is_refused_before_any_call(provider, haiti) -> None:

@@ -276,6 +276,10 @@ def _interactions(
                 "assignee": rng.choice((agent, admin)).pk,
             }
             tasks += 1
+        if logged == 0 and contact.pk % 2 == 0:
+            # The customer asked about something they care about: one of their own interests, so the
+            # demo's random draws (and the contacts' interests) stay as they were.
+            data["interests"] = [interest.name for interest in contact.interests.all()[:1]]
         interaction_log(actor=agent, contact=contact, data=data)
         logged += 1
     return logged, tasks

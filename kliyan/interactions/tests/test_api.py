@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from kliyan.contacts.models import Interest
 from kliyan.core.models import AuditEntry
 from kliyan.interactions.models import Interaction, Note, Task
 from kliyan.interactions.services import interaction_log, task_create
@@ -72,11 +73,11 @@ def test_interaction_read_update_archive(agent, manager, viewer, client_as, cont
 @pytest.mark.parametrize("count", [1, 10])
 def test_interaction_list_pages_with_constant_queries(count, agent, client_as, contact, django_assert_max_num_queries):
     for n in range(count):
-        interaction_log(actor=agent, contact=contact, data={"channel": "sms", "question": f"q{n}",
+        interaction_log(actor=agent, contact=contact, data={"channel": "sms", "question": f"q{n}", "interests": [f"i{n}"],
                                                             "occurred_at": timezone.now() - dt.timedelta(minutes=n)})
     client = client_as(agent)
     client.get("/api/v1/health")
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):  # the session, the user, the page, the page's interests
         first = client.get("/api/v1/interactions", {"limit": 6}).json()
     seen = [i["question"] for i in first["items"]]
     if first["next_cursor"]:
@@ -153,3 +154,34 @@ def test_task_list_filters_and_counts(agent, manager, client_as, django_assert_m
         mine = client.get("/api/v1/tasks", {"assignee": agent.pk}).json()["items"]
     assert [t["title"] for t in mine] == ["T1", "T3", "T5"]
     assert fields_of(client.get("/api/v1/tasks", {"status": "later"})) == {"status"}
+
+
+def test_interests_shown_in_an_interaction_are_kept_and_given_to_the_contact(agent, client_as, contact):
+    Interest.objects.create(name="School bags")
+    response = client_as(agent).post("/api/v1/interactions", {
+        "contact": contact.pk, "channel": "whatsapp", "question": "Do you have school bags for 6 year olds?",
+        "interests": ["school bags", "Pencils", " "],
+    }, content_type=JSON)
+    assert response.status_code == 201, response.content
+    # "school bags" is the existing interest (names are matched case-insensitively); "Pencils" is new.
+    assert response.json()["interests"] == ["Pencils", "School bags"]
+    assert sorted(contact.interests.values_list("name", flat=True)) == ["Pencils", "School bags"]
+    gained = AuditEntry.objects.get(object_type="contacts.contact", action="update", contact_id=contact.pk)
+    assert gained.after == {"interests": ["Pencils", "School bags"]}
+    created = AuditEntry.objects.get(object_type="interactions.interaction")
+    assert created.after["interests"] == ["Pencils", "School bags"]
+
+    item = response.json()["id"]
+    changed = client_as(agent).patch(f"/api/v1/interactions/{item}", {"interests": ["Pencils"]}, content_type=JSON)
+    assert changed.json()["interests"] == ["Pencils"]
+    # The contact keeps what they showed before: their interests are not taken back.
+    assert contact.interests.count() == 2
+
+
+def test_bad_interests_are_named_and_nothing_saved(agent, client_as, contact):
+    for interests, field in ((["x" * 81], "interests.0"), ("coffee", "interests")):
+        response = client_as(agent).post("/api/v1/interactions", {
+            "contact": contact.pk, "channel": "sms", "question": "?", "interests": interests}, content_type=JSON)
+        assert response.status_code == 422
+        assert field in fields_of(response)
+    assert not Interaction.objects.exists() and not Interest.objects.exists()

@@ -117,6 +117,22 @@ def test_agent_logs_an_instagram_question_with_a_follow_up(agent, manager, conta
     assert "Hold the blue dress" in body
 
 
+def test_interests_shown_are_kept_shown_on_the_timeline_and_a_long_one_is_named(agent, contact, client_as) -> None:
+    client = client_as(agent)
+    refused = client.post(log_url(contact), valid_post(interests="Dresses, " + "x" * 81))
+    assert refused.status_code == 422
+    assert "80" in refused.context["form"].errors["interests"][0]
+    assert not Interaction.objects.exists()
+
+    response = client.post(log_url(contact), valid_post(interests="Dresses, size 40 shoes"))
+    assert response.status_code == 302
+    shown = Interaction.objects.get().interests.values_list("name", flat=True)
+    assert sorted(shown) == ["Dresses", "size 40 shoes"]
+    assert sorted(contact.interests.values_list("name", flat=True)) == ["Dresses", "size 40 shoes"]
+    page = client.get(response.url).content.decode()
+    assert "Interests shown:" in page and "size 40 shoes" in page
+
+
 def test_follow_up_assignee_defaults_to_the_person_logging(agent, contact, client_as) -> None:
     client = client_as(agent)
     form = client.get(log_url(contact)).context["form"]

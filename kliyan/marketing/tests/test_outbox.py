@@ -76,6 +76,35 @@ def test_the_one_click_post_of_the_list_unsubscribe_link_withdraws_email_consent
     assert (later.status, later.reason) == (MessageStatus.NOT_SENT, NotSentReason.CONSENT_WITHDRAWN)
 
 
+def test_an_email_to_the_list_unsubscribe_mailto_withdraws_email_consent_and_opens_no_ticket(smtp, person) -> None:
+    from email.message import EmailMessage
+
+    from kliyan.service import mail_in
+    from kliyan.service.models import Ticket
+
+    contact = person(consents={"email": "granted"})
+    queue(contact)
+    deliver_messages.enqueue()
+    mailto = smtp.messages[0][1]["List-Unsubscribe"].split(",")[1].strip(" <>")
+    address, query = mailto.removeprefix("mailto:").split("?subject=")
+
+    def mail_from_the_customer(subject: str, message_id: str) -> bytes:
+        mail = EmailMessage()
+        mail["From"], mail["To"], mail["Subject"], mail["Message-ID"] = "rose@example.ht", address, subject, message_id
+        mail.set_content("")  # mail programs send the mailto's subject and an empty body
+        return mail.as_bytes()
+
+    forged = mail_in.receive(mail_from_the_customer(unquote(query)[:-3] + "abc", "<u0@example.ht>"))
+    assert forged.outcome == "created"  # not a token we signed: an ordinary mail to the service desk
+    assert contact.consents.get(channel="email").status == "granted"
+
+    receipt = mail_in.receive(mail_from_the_customer(unquote(query), "<u1@example.ht>"))
+    assert (receipt.outcome, receipt.ticket) == ("unsubscribed", None)
+    assert contact.consents.get(channel="email").status == "withdrawn"
+    assert ConsentEvent.objects.get(contact=contact, method="unsubscribe").status == "withdrawn"
+    assert Ticket.objects.count() == 1  # only the forged one's
+
+
 def test_a_forged_or_altered_unsubscribe_token_is_a_404_and_changes_nothing(person, client) -> None:
     from kliyan.marketing.unsubscribe import token_for
 
@@ -211,6 +240,36 @@ def test_queue_many_stores_each_contact_once_in_a_fixed_number_of_queries(person
                              body="20 % off", key_for=lambda cid: f"campaign:1:{cid}") == 0
     assert Message.objects.filter(status=MessageStatus.QUEUED).count() == 6
     assert Message.objects.get(contact=refused).reason == NotSentReason.NO_CONSENT
+
+
+def test_the_first_sweep_after_a_bulk_store_gives_sqlite_statistics_on_messages_once(smtp, person, monkeypatch) -> None:
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's autovacuum keeps its statistics")
+    monkeypatch.setattr(outbox, "ANALYZE_FROM_ROWS", 4)  # 5,000 in production
+    monkeypatch.setattr(outbox, "_analysed_at_rows", 0)
+
+    def statistics() -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")
+            if cursor.fetchone() is None:
+                return []
+            cursor.execute("SELECT idx FROM sqlite_stat1 WHERE tbl = 'marketing_message' ORDER BY idx")
+            return [idx for (idx,) in cursor.fetchall()]
+
+    ids = [person(f"G{n}", email_address=f"g{n}@example.org", consents={"email": "granted"}).pk for n in range(5)]
+    outbox.queue_many(contact_ids=ids, channel="email", purpose="marketing", subject="Promo", body="20 % off",
+                      key_for=lambda cid: f"campaign:1:{cid}")
+    assert statistics() == []
+    assert outbox.deliver_due() == 5
+    assert outbox.STATUS_INDEX in statistics()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM sqlite_stat1 WHERE tbl = 'marketing_message'")
+    outbox.queue_many(contact_ids=ids[:3], channel="email", purpose="marketing", subject="Promo 2", body="20 % off",
+                      key_for=lambda cid: f"campaign:2:{cid}")
+    assert outbox.deliver_due() == 3
+    assert statistics() == []  # the table has not doubled since: no second ANALYZE
 
 
 def test_a_template_is_rendered_in_the_contacts_language_with_its_unsubscribe_link(smtp, person) -> None:

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from kliyan.contacts.models import Contact
 from kliyan.marketing.choices import MessageStatus
-from kliyan.marketing.models import Message
-from kliyan.marketing.receipts import record_message_status, record_status
+from kliyan.marketing.models import Message, PendingReceipt
+from kliyan.marketing.receipts import apply_pending, record_message_status, record_status
 
 pytestmark = pytest.mark.django_db
 T0 = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
@@ -49,6 +49,24 @@ def test_a_receipt_for_an_unknown_id_or_another_channel_finds_nothing() -> None:
     assert record_status(channel="whatsapp", provider_id="SM1", status=MessageStatus.DELIVERED) is None
     assert record_status(channel="sms", provider_id="nope", status=MessageStatus.DELIVERED) is None
     assert record_status(channel="sms", provider_id="", status=MessageStatus.DELIVERED) is None
+    # The two with an id wait for a message that may get it; the one without is dropped.
+    assert sorted(PendingReceipt.objects.values_list("channel", "provider_id")) == [("sms", "nope"), ("whatsapp", "SM1")]
+
+
+def test_a_receipt_that_comes_before_the_id_is_written_waits_for_it_and_old_ones_are_dropped() -> None:
+    message = sent_sms(provider_id="")
+    stale = PendingReceipt.objects.create(channel="sms", provider_id="SM0", status=MessageStatus.DELIVERED, at=T0)
+    PendingReceipt.objects.filter(pk=stale.pk).update(received_at=timezone.now() - dt.timedelta(days=8))
+    record_status(channel="sms", provider_id="SM9", status=MessageStatus.DELIVERED, at=T0 + dt.timedelta(seconds=1))
+    assert list(PendingReceipt.objects.values_list("provider_id", flat=True)) == ["SM9"]  # the week-old one is gone
+
+    # The worker writes the id it was answered with, then looks for waiting receipts.
+    Message.objects.filter(pk=message.pk).update(provider_id="SM9")
+    assert apply_pending("sms", "SM9").status == MessageStatus.DELIVERED
+    message.refresh_from_db()
+    assert (message.status, message.delivered_at) == (MessageStatus.DELIVERED, T0 + dt.timedelta(seconds=1))
+    assert not PendingReceipt.objects.exists()
+    assert apply_pending("sms", "SM9") is None  # nothing waits any more
 
 
 def test_a_click_we_tracked_ourselves_implies_delivered_and_opened() -> None:

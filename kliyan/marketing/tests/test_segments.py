@@ -418,3 +418,27 @@ def test_any_json_either_compiles_or_is_refused_naming_a_path(rule: Any) -> None
         return
     with CaptureQueriesContext(connection):
         count(rule)
+
+
+def test_an_interest_shown_in_a_recent_interaction(world: dict, agent: Any) -> None:
+    from kliyan.interactions.models import Interaction
+    from kliyan.interactions.services import interaction_archive, interaction_log
+
+    coffee = world["coffee"].pk
+    interaction_log(actor=agent, contact=world["bruno"], data={
+        "channel": "whatsapp", "question": "Do you sell coffee beans?", "interests": ["coffee"], "occurred_at": days_ago(10)})
+    interaction_log(actor=agent, contact=world["chloe"], data={
+        "channel": "phone", "question": "Coffee?", "interests": ["Coffee"], "occurred_at": days_ago(60)})
+    shown = interaction_log(actor=agent, contact=world["dan"], data={
+        "channel": "store", "question": "Coffee?", "interests": ["Coffee"], "occurred_at": days_ago(2)})
+    interaction_archive(actor=agent, interaction=shown)
+    recent = {"field": "interest", "op": "shown_in_last_days", "value": coffee, "days": 30}
+    # Ana was given the interest on her record, not in an interaction; Dan's was archived.
+    assert names(where(recent)) == ["Bruno"]
+    assert names(where({**recent, "days": 90})) == ["Bruno", "Chloé"]
+    # Showing an interest gives it to the contact: "has" follows every interaction.
+    assert names(where({"field": "interest", "op": "has", "value": coffee})) == ["Ana", "Bruno", "Chloé", "Dan"]
+    assert Interaction.interests.through.objects.count() == 3
+    with pytest.raises(ValidationFailed) as refused:
+        validate_rule(where({"field": "interest", "op": "shown_in_last_days", "value": coffee}))
+    assert "rule.all[0].days" in refused.value.field_errors

@@ -23,6 +23,7 @@
   var serverErrors = readJson("segment-rule-errors", {});
   var strings = document.getElementById("segment-strings").dataset;
   var textarea = form.querySelector("textarea[name=rule]");
+  var summary = document.getElementById("segment-rule-summary");  // the server's word on a refused rule, if any
   var readonly = form.dataset.readonly === "true";
   var fields = {};
   catalogue.fields.forEach(function (f) { fields[f.key] = f; });
@@ -221,6 +222,8 @@
 
   // --- Errors by path ------------------------------------------------------------------------
   function showErrors(errors) {
+    // The server's "the rule has mistakes" goes once the rule has none (a count came back).
+    if (summary) { summary.hidden = !Object.keys(errors || {}).length; }
     mount.querySelectorAll(".segment-node-error").forEach(function (n) { n.remove(); });
     mount.querySelectorAll(".segment-condition--invalid, .segment-group--invalid").forEach(function (n) {
       n.classList.remove("segment-condition--invalid", "segment-group--invalid");
