@@ -55,6 +55,7 @@ SCHEDULE: tuple[Job, ...] = (
     Job("retry_due_webhooks", "* * * * *", "kliyan.webhooks.tasks.retry_due_deliveries"),
     Job("retry_ticket_replies", "* * * * *", "kliyan.service.tasks.retry_ticket_replies"),
     Job("send_survey_emails", "* * * * *", "kliyan.feedback.tasks.send_due_survey_emails"),
+    Job("send_survey_texts", "* * * * *", "kliyan.feedback.tasks.send_due_survey_texts"),
     Job("expire_survey_invitations", "15 * * * *", "kliyan.feedback.tasks.expire_survey_invitations"),
     Job("escalate_slas", "* * * * *", "kliyan.service.tasks.escalate_slas"),
     Job("close_resolved_tickets", "40 * * * *", "kliyan.service.tasks.close_resolved_tickets"),

@@ -1,4 +1,4 @@
-"""E-mail out for survey invitations: the e-mail channel's sender until issue 5's outbox takes over.
+"""E-mail out for survey invitations (SMS and WhatsApp go through the messaging outbox: texting.py).
 
 A CSAT invitation asks for its own e-mail once the resolution commits (`send_after_commit`);
 the every-minute sweep sends the rest (an NPS campaign's thousands, a lost task, retries)

@@ -24,6 +24,18 @@ def send_due_survey_emails() -> int:
 
 
 @task()
+def send_due_survey_texts() -> int:
+    """Hand the invitations due on SMS and WhatsApp to the messaging outbox (every minute by the schedule)."""
+    from kliyan.feedback import texting
+    from kliyan.marketing.tasks import deliver_messages
+
+    handed = texting.hand_over_due()
+    if handed:
+        deliver_messages.enqueue()  # now, not at the outbox's next minute
+    return handed
+
+
+@task()
 def expire_survey_invitations() -> int:
     """Mark unanswered invitations whose link has run out as expired (hourly by the schedule)."""
     from kliyan.feedback.services import expire_due_invitations
