@@ -8,7 +8,8 @@ carries on where the last batch stopped and never invites anyone twice (the uniq
 (campaign, contact) constraint is the last guard).
 
 Who is asked: every active contact with an e-mail address who has not withdrawn e-mail
-consent, or a list of contact ids (API). Segments come with the messaging issue.
+consent, the contacts of a saved segment (kliyan.marketing.segments; its rule as the campaign
+starts), or a list of contact ids (API).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ NAME_LIMIT = 200
 MAX_LISTED_CONTACTS = 100_000
 # A run that has not moved for this long is taken as stopped (its worker died): it may be resumed.
 STALLED_AFTER_SECONDS = 600
-FIELDS = {"name", "audience", "contact_ids"}
+FIELDS = {"name", "audience", "contact_ids", "segment_id"}
 CONTACT_COLUMNS = ("pk", "language", "primary_email", "primary_phone", "preferred_channel", "email_withdrawn")
 
 
@@ -46,8 +47,12 @@ def _email_withdrawn() -> Exists:
     ))
 
 
-def audience_queryset(audience: str) -> QuerySet:
+def audience_queryset(audience: str, rule: Any = None) -> QuerySet:
     """Return the contacts an audience asks, by id (the campaign's cursor walks them in that order)."""
+    if audience == Audience.SEGMENT:
+        from kliyan.marketing.segments import contacts_in
+
+        return contacts_in(rule).annotate(email_withdrawn=_email_withdrawn()).order_by("pk")
     contacts = Contact.objects.annotate(email_withdrawn=_email_withdrawn())
     if audience == Audience.ALL_WITH_EMAIL:
         contacts = contacts.filter(archived_at__isnull=True).exclude(primary_email="").filter(email_withdrawn=False)
@@ -96,29 +101,55 @@ def clean_campaign(data: Mapping[str, Any]) -> dict[str, Any]:
         errors.add("name", _("At most %(limit)d characters.") % {"limit": NAME_LIMIT})
     audience = str(data.get("audience") or "")
     contact_ids: list[int] = []
+    segment = None
     if audience not in Audience.values:
         errors.add("audience", _("Choose who is asked: %(choices)s.") % {"choices": ", ".join(Audience.values)})
     elif audience == Audience.CONTACT_LIST:
         contact_ids = _clean_contact_ids(data.get("contact_ids"), errors)
     elif data.get("contact_ids"):
         errors.add("contact_ids", _("Contact ids go with the audience “%(audience)s”.") % {"audience": Audience.CONTACT_LIST})
+    if audience == Audience.SEGMENT:
+        segment = _clean_segment(data.get("segment_id"), errors)
+    elif data.get("segment_id"):
+        errors.add("segment_id", _("A segment goes with the audience “%(audience)s”.") % {"audience": Audience.SEGMENT})
     errors.raise_if_any()
-    return {"name": name, "audience": audience, "contact_ids": contact_ids}
+    return {"name": name, "audience": audience, "contact_ids": contact_ids, "segment": segment,
+            "segment_rule": segment.rule if segment else None}
+
+
+def _clean_segment(value: Any, errors: FieldErrors) -> Any:
+    """Return the saved segment `value` names, if it exists and its rule is sound."""
+    from kliyan.marketing.models import Segment
+    from kliyan.marketing.segments import validate_rule
+
+    if value in (None, ""):
+        errors.add("segment_id", _("Choose a segment."))
+        return None
+    segment = Segment.objects.filter(pk=value).first() if str(value).isdigit() and int(value) < 2**63 else None
+    if segment is None:
+        errors.add("segment_id", _("There is no segment with id %(id)s.") % {"id": value})
+        return None
+    try:
+        validate_rule(segment.rule)
+    except ValidationFailed:
+        errors.add("segment_id", _("The rule of this segment has mistakes; correct it on the segment's page first."))
+        return None
+    return segment
 
 
 @transaction.atomic
 def campaign_create(*, actor: Any, data: Mapping[str, Any]) -> NpsCampaign:
     """Store an NPS campaign and start the task that invites its contacts (after the commit)."""
     cleaned = clean_campaign(data)
-    if cleaned["audience"] == Audience.ALL_WITH_EMAIL:
-        total = audience_queryset(Audience.ALL_WITH_EMAIL).count()
-    else:
+    if cleaned["audience"] == Audience.CONTACT_LIST:
         total = len(cleaned["contact_ids"])
+    else:
+        total = audience_queryset(cleaned["audience"], cleaned["segment_rule"]).count()
     campaign = NpsCampaign.objects.create(
         **cleaned, total=total, created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     record(actor=actor, action=AuditAction.CREATE, instance=campaign, after={
-        "name": campaign.name, "audience": campaign.audience, "total": total,
+        "name": campaign.name, "audience": campaign.audience, "segment": campaign.segment_id, "total": total,
     })
     _start_after_commit(campaign.pk)
     return campaign
@@ -160,7 +191,8 @@ def _batch_rows(campaign: NpsCampaign, batch_size: int) -> list[dict[str, Any]]:
         rows = list(audience_queryset(Audience.CONTACT_LIST).filter(pk__in=chunk).values(*CONTACT_COLUMNS))
         # Contacts erased since the campaign was made are passed over; the cursor still moves past them.
         return rows or [{"pk": chunk[-1], "skip": True}]
-    return list(audience_queryset(campaign.audience).filter(pk__gt=campaign.cursor).values(*CONTACT_COLUMNS)[:batch_size])
+    contacts = audience_queryset(campaign.audience, campaign.segment_rule)
+    return list(contacts.filter(pk__gt=campaign.cursor).values(*CONTACT_COLUMNS)[:batch_size])
 
 
 def _channel(campaign: NpsCampaign, row: Mapping[str, Any]) -> str:

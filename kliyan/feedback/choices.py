@@ -53,6 +53,7 @@ class CampaignStatus(models.TextChoices):
 class Audience(models.TextChoices):
     ALL_WITH_EMAIL = "all_with_email", _("Every active contact with an e-mail address")
     CONTACT_LIST = "contacts", _("A list of contacts")
+    SEGMENT = "segment", _("The contacts of a saved segment")
 
 
 class GroupBy(models.TextChoices):

@@ -31,6 +31,12 @@ class NpsCampaign(models.Model):
     audience = models.CharField(_("who is asked"), max_length=20, choices=Audience.choices)
     # The contact ids asked when the audience is a list (sorted, without repeats).
     contact_ids = models.JSONField(_("contacts"), default=list, blank=True)
+    # When the audience is a segment: which one, and its rule as the campaign started (the run
+    # asks who matches it then; the segment may be changed or deleted meanwhile).
+    segment = models.ForeignKey(
+        "marketing.Segment", verbose_name=_("segment"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+    )
+    segment_rule = models.JSONField(_("segment rule"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.QUEUED)
     total = models.PositiveIntegerField(_("contacts to ask"), default=0)
     processed = models.PositiveIntegerField(_("contacts done"), default=0)

@@ -234,7 +234,7 @@ def campaign_counts(campaign_id: int) -> dict[str, int]:
 
 
 def campaigns() -> QuerySet:
-    return NpsCampaign.objects.select_related("created_by").order_by("-created_at", "-id")
+    return NpsCampaign.objects.select_related("created_by", "segment").order_by("-created_at", "-id")
 
 
 def default_period(today: dt.date | None = None, days: int = 30) -> tuple[dt.date, dt.date]:

@@ -88,14 +88,17 @@ def results_out(results: Results) -> dict[str, Any]:
 class CampaignIn(Input):
     name: str = Field(..., description="For staff, e.g. “NPS spring 2026”")
     audience: str = Field(..., description="all_with_email (every active contact with an e-mail address who has not "
-                                            "withdrawn e-mail consent) or contacts (the ids in contact_ids)")
+                                            "withdrawn e-mail consent), segment (the contacts of segment_id, its rule "
+                                            "as the campaign starts) or contacts (the ids in contact_ids)")
     contact_ids: list[ObjectId] | None = Field(None, description="With audience=contacts: up to 100,000 contact ids")
+    segment_id: ObjectId | None = Field(None, description="With audience=segment: a saved segment's id")
 
 
 class CampaignOut(Schema):
     id: int
     name: str
     audience: str
+    segment_id: int | None = None
     status: str = Field(..., description="queued, running (creating invitations), done or failed")
     total: int = Field(..., description="Contacts to ask")
     processed: int = Field(..., description="Contacts done so far")
@@ -115,7 +118,8 @@ class CampaignPage(PageOut):
 
 def campaign_out(campaign: NpsCampaign, counts: dict[str, int] | None = None) -> dict[str, Any]:
     return {
-        "id": campaign.pk, "name": campaign.name, "audience": campaign.audience, "status": campaign.status,
+        "id": campaign.pk, "name": campaign.name, "audience": campaign.audience, "segment_id": campaign.segment_id,
+        "status": campaign.status,
         "total": campaign.total, "processed": campaign.processed, "invited": campaign.invited,
         "percent_done": campaign.percent_done, "error": campaign.error, "created_by": user_ref(campaign.created_by),
         "created_at": campaign.created_at, "started_at": campaign.started_at, "finished_at": campaign.finished_at,

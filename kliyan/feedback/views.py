@@ -56,11 +56,13 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     form = CampaignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
+            segment = form.cleaned_data["segment"]
             campaign = campaign_services.campaign_create(actor=request.user, data={
-                "name": form.cleaned_data["name"], "audience": Audience.ALL_WITH_EMAIL,
+                "name": form.cleaned_data["name"], "audience": Audience.SEGMENT if segment else Audience.ALL_WITH_EMAIL,
+                **({"segment_id": segment} if segment else {}),
             })
         except KliyanError as error:
-            apply_errors(form, error)
+            apply_errors(form, error, {"segment_id": "segment"})
         else:
             messages.success(request, _("Campaign started: the invitations are being created."))
             return redirect("feedback:campaign_detail", pk=campaign.pk)

@@ -405,7 +405,7 @@ def _compile(node: dict, clock: _Clock) -> Q:
         summary = _exists(_summary_rows(*rows))
         # SQLite tests the conditions in the order written. A floor on spend or on the number of
         # orders picks the best customers, usually few: asked first, it rules out most contacts
-        # before their consents or tags are read (the big spenders: 1.9 s → 1.3 s). Dates
+        # before their consents or tags are read (SQLite, the big spenders: 1.9 s → 1.1 s). Dates
         # ("no purchase for 180 days") pick many, so they are asked last.
         if any(child.get("field") in FLOOR_FIELDS and child.get("op") == "gte" for child in node["all"]):
             return _all([summary, *others])

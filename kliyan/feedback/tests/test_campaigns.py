@@ -77,12 +77,46 @@ def test_a_list_of_ids_asks_those_contacts_on_their_own_channels(agent, manager,
     ({"name": "x", "audience": "contacts", "contact_ids": [987654]}, {"contact_ids"}),
     ({"name": "x", "audience": "all_with_email", "contact_ids": [1]}, {"contact_ids"}),
     ({"name": "x", "audience": "all_with_email", "segment": 3}, {"segment"}),
+    ({"name": "x", "audience": "segment"}, {"segment_id"}),
+    ({"name": "x", "audience": "segment", "segment_id": 987654}, {"segment_id"}),
+    ({"name": "x", "audience": "all_with_email", "segment_id": 1}, {"segment_id"}),
 ])
 def test_a_bad_campaign_names_each_field_and_writes_nothing(manager, contact, data, fields, django_capture_on_commit_callbacks) -> None:
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(ValidationFailed) as raised:
         campaigns.campaign_create(actor=manager, data=data)
     assert set(raised.value.field_errors) == fields
     assert not NpsCampaign.objects.exists() and not SurveyInvitation.objects.exists()
+
+
+def test_a_segment_asks_its_contacts_on_their_own_channels_as_its_rule_stood_at_the_start(
+    agent, manager, django_capture_on_commit_callbacks,
+) -> None:
+    from kliyan.marketing.segment_services import segment_create, segment_update
+
+    vip = people(agent, 2, prefix="vip", tags=["VIP"])
+    by_sms = contact_create(actor=agent, data={"first_name": "Sms", "tags": ["VIP"], "phones": [{"number": "+509 37 00 0002"}]})
+    people(agent, 2, prefix="other")
+    segment = segment_create(actor=manager, data={"name": "VIP", "rule": {"all": [
+        {"field": "tag", "op": "has", "value": vip[0].tags.get().pk}]}})
+    with django_capture_on_commit_callbacks(execute=False) as started:
+        campaign = campaigns.campaign_create(actor=manager, data={"name": "VIP NPS", "audience": "segment", "segment_id": segment.pk})
+    # The segment changes before the run: the campaign asks whom the rule chose when it started.
+    segment_update(actor=manager, segment=segment, data={"rule": {"all": []}})
+    for callback in started:
+        callback()
+    campaign.refresh_from_db()
+    channels = dict(SurveyInvitation.objects.filter(campaign=campaign).values_list("contact_id", "channel"))
+    assert channels == {vip[0].pk: SurveyChannel.EMAIL, vip[1].pk: SurveyChannel.EMAIL, by_sms.pk: SurveyChannel.SMS}
+    assert (campaign.status, campaign.total, campaign.invited, campaign.segment_id) == (CampaignStatus.DONE, 3, 3, segment.pk)
+
+
+def test_a_segment_whose_rule_has_mistakes_is_refused(manager) -> None:
+    from kliyan.marketing.models import Segment
+
+    broken = Segment.objects.create(name="Broken", rule={"all": [{"field": "tag", "op": "has", "value": 424242}]})
+    with pytest.raises(ValidationFailed) as raised:
+        campaigns.campaign_create(actor=manager, data={"name": "x", "audience": "segment", "segment_id": broken.pk})
+    assert "mistakes" in raised.value.field_errors["segment_id"][0]
 
 
 def test_invitations_are_made_in_batches_with_a_bounded_number_of_queries(manager, django_assert_max_num_queries) -> None:

@@ -84,6 +84,24 @@ def test_a_manager_starts_a_campaign_and_follows_its_progress(manager, agent, co
     assert SurveyInvitation.objects.filter(campaign=campaign, contact=contact).count() == 1
 
 
+def test_a_manager_asks_a_saved_segment_from_the_page(manager, agent, client_as, django_capture_on_commit_callbacks) -> None:
+    from kliyan.contacts.services import contact_create
+    from kliyan.marketing.segment_services import segment_create
+
+    ro = contact_create(actor=agent, data={"first_name": "Ioana", "language": "ro", "emails": [{"email": "ioana@example.ro"}]})
+    contact_create(actor=agent, data={"first_name": "Jean", "language": "fr", "emails": [{"email": "jean@example.fr"}]})
+    segment = segment_create(actor=manager, data={"name": "Romanian speakers", "rule": {"all": [
+        {"field": "language", "op": "is", "value": "ro"}]}})
+    client = client_as(manager)
+    assert ">Romanian speakers</option>" in client.get(CAMPAIGNS).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(CAMPAIGNS, {"name": "NPS RO", "segment": str(segment.pk)})
+    campaign = NpsCampaign.objects.get()
+    assert (campaign.audience, campaign.segment_id, campaign.total) == ("segment", segment.pk, 1)
+    assert list(SurveyInvitation.objects.filter(campaign=campaign).values_list("contact_id", flat=True)) == [ro.pk]
+    assert "Romanian speakers" in client.get(response["Location"]).content.decode()
+
+
 def test_a_campaign_without_a_name_is_refused_by_name(manager, client_as) -> None:
     response = client_as(manager).post(CAMPAIGNS, {"name": "  "})
     assert response.status_code == 422 and 'id="id_name_error"' in response.content.decode()
@@ -104,8 +122,8 @@ def test_the_campaign_list_costs_the_same_queries_however_many_campaigns(count, 
         NpsCampaign.objects.create(name=f"C{n}", audience="all_with_email", created_by=manager)
     client = client_as(manager)
     client.get(CAMPAIGNS)  # the organisation is cached from here
-    # session, user, the campaigns with who made them, the audience's size
-    with django_assert_num_queries(4):
+    # session, user, the campaigns with who made them, the audience's size, the segments offered
+    with django_assert_num_queries(5):
         assert client.get(CAMPAIGNS).status_code == 200
 
 
