@@ -175,10 +175,10 @@ def _show_interests(actor: Any, interaction: Interaction, contact: Contact, name
     """Set the interests shown in the interaction and return their names; the contact gains those it lacked (audited)."""
     interests = names_to_objects(Interest, names)
     interaction.interests.set(interests)
-    had = set(contact.interests.values_list("pk", flat=True))
+    had = dict(contact.interests.values_list("pk", "name"))
     new = [interest for interest in interests if interest.pk not in had]
     if new:
-        before = sorted(Interest.objects.filter(pk__in=had).values_list("name", flat=True))
+        before = sorted(had.values())
         contact.interests.add(*new)
         record(actor=actor, action=AuditAction.UPDATE, instance=contact, contact_id=contact.pk,
                before={"interests": before}, after={"interests": sorted([*before, *(i.name for i in new)])})
