@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -81,7 +82,11 @@ class Company(models.Model):
         verbose_name = _("company")
         verbose_name_plural = _("companies")
         ordering = ["name", "id"]
-        indexes = [models.Index(fields=["name", "id"], name="company_name_idx")]
+        indexes = [
+            models.Index(fields=["name", "id"], name="company_name_idx"),
+            # Imports find a row's company by its name, case aside (kliyan.imports.matching).
+            models.Index(Lower("name"), name="company_lower_name_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -3,7 +3,7 @@
 A batch costs a fixed number of queries, not a number per row: the lookups of
 kliyan.imports.matching (e-mails, phones, company names, the people of those companies),
 one multi-row insert (COPY on PostgreSQL) per table for the new records and their e-mails,
-phones, addresses, tags and links to the import, one `record_many` of audit entries and one
+phones, addresses, tags and links to the import, one `record_rows` of audit entries and one
 `emit_many` per event. New records are written as plain tuples (kliyan.imports.sql), not
 model instances: at a million rows the ORM's per-value work was most of the import's time.
 Updates, the rarer path, go through kliyan.imports.updates.
@@ -19,13 +19,13 @@ import operator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 
 from kliyan.contacts.choices import AddressKind, EmailKind, Source
 from kliyan.contacts.models import Address, EmailAddress, PhoneNumber
 from kliyan.contacts.search import company_search_text
-from kliyan.core.audit import _json_value, record_many
+from kliyan.core.audit import _json_value, record_rows
 from kliyan.core.events import emit_many
 from kliyan.core.models import AuditAction
 from kliyan.imports.choices import ImportTarget, MatchReason, OnDuplicate, RecordAction
@@ -41,6 +41,7 @@ CONTACT_COLUMNS = (
     "custom_fields", "source", "source_detail", "created_by_id", "primary_email", "primary_phone", "search_text",
     "created_at", "updated_at",
 )
+AUDIT_COLUMNS = ("actor_id", "actor_label", "action", "object_type", "object_id", "object_label", "contact_id", "after")
 COMPANY_COLUMNS = (
     "name", "website", "industry", "notes", "custom_fields", "source", "primary_email", "primary_phone", "search_text",
     "created_at", "updated_at",
@@ -236,6 +237,8 @@ def _create(spec: Spec, records: list[Record], ctx: RunContext, company_ids: dic
     now = timezone.now()
     table = Table(spec.model, CONTACT_COLUMNS if spec is CONTACT_SPEC else COMPANY_COLUMNS)
     empty_json = db_json({})
+    # Bound once: `connection` is a per-thread proxy, a lookup a row cost more than the JSON itself.
+    to_json = connection.ops.adapt_json_value
     rows = [_row(spec, r, ctx, company_ids, now, empty_json) for r in records]
     ids = table.insert_returning_ids(rows)
     owner = f"{spec.owner}_id"
@@ -245,6 +248,7 @@ def _create(spec: Spec, records: list[Record], ctx: RunContext, company_ids: dic
     tags = tag_ids(t for r in records for t in r.tags)
     actor = actor_fields(ctx.actor)
     actor_id = actor["actor"].pk if actor["actor"] is not None else None
+    actor_label = actor["actor_label"]
     object_type = f"{spec.model._meta.app_label}.{spec.model._meta.model_name}"
     is_contact = spec is CONTACT_SPEC
     for record, pk, row in zip(records, ids, rows, strict=True):
@@ -255,18 +259,15 @@ def _create(spec: Spec, records: list[Record], ctx: RunContext, company_ids: dic
         tag_pairs += [(pk, tags[t.casefold()]) for t in record.tags]
         links.append((ctx.import_id, record.number, spec.kind, pk, RecordAction.CREATED))
         company_id = row[3] if is_contact else None
-        audit.append({
-            "actor_id": actor_id, "actor_label": actor["actor_label"], "action": AuditAction.CREATE, "object_type": object_type,
-            "object_id": str(pk), "object_label": row[2 if is_contact else 0][:255], "contact_id": pk if is_contact else None,
-            "after": _state(record, company_id, ctx.import_id),
-        })
+        audit.append((actor_id, actor_label, AuditAction.CREATE, object_type, str(pk), row[2 if is_contact else 0][:255],
+                      pk if is_contact else None, to_json(_state(record, company_id, ctx.import_id), None)))
     Table(EmailAddress, (owner, "email", "kind", "is_primary")).insert(emails)
     Table(PhoneNumber, (owner, "e164", "caller_key", "kind", "is_primary")).insert(phones)
     Table(Address, (owner, "kind", "is_primary", *ADDRESS_FIELDS)).insert(addresses)
     if tag_pairs:
         link_tags(spec, tag_pairs)
     Table(ImportedRecord, ("import_run_id", "row", "kind", "object_id", "action")).insert(links)
-    record_many(audit)
+    record_rows(AUDIT_COLUMNS, audit)
     payloads = _Payloads(table, spec.event_fields)
     emit_many(f"{spec.owner}.created", [payloads.payload(pk, row) for pk, row in zip(ids, rows, strict=True)])
     return ids
