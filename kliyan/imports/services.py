@@ -53,6 +53,9 @@ SHARED_COMMIT_ROWS = 25_000
 SHARED_COMMIT_SECONDS = 5.0
 # SQLite page cache of the importing connection, in KiB (see database_tuned_for_import).
 IMPORT_CACHE_KB = 64_000
+# PRAGMA temp_store's value for files: the run's savepoints and statements keep what they
+# may have to undo in temporary files (the page cache of the system) rather than in memory.
+TEMP_STORE_FILE = 1
 ProgressCallback = Callable[[Import], None]
 
 
@@ -367,20 +370,26 @@ def quiet_garbage_collector() -> Iterator[None]:
 
 @contextmanager
 def database_tuned_for_import() -> Iterator[None]:
-    """On SQLite, hold the run's connection to a page cache of IMPORT_CACHE_KB and no memory map.
+    """On SQLite, hold the run's connection to a page cache of IMPORT_CACHE_KB, no memory map, temporary files on disk.
 
     The pages a memory map reads count as the process's memory: over a database of a
     million contacts the default 256 MB map alone would take a run past the 500 MB it is
     allowed (bench/bench_import.py). A larger cache (150 MB) did not make an import into a
-    million contacts faster, so the run keeps the usual 64 MB. Both are put back afterwards
-    (the connection may serve other work in a worker).
+    million contacts faster, so the run keeps the usual 64 MB. What a statement or a batch's
+    savepoint may have to undo goes to temporary files instead of memory (the settings'
+    temp_store=MEMORY): inside a commit shared by several batches it had grown to about
+    150 MB of the writer's memory, and the files cost no time. All three are put back
+    afterwards (the connection may serve other work in a worker).
     """
     if connection.vendor != "sqlite":
         yield
         return
     before = {}
     with connection.cursor() as cursor:
-        for name, value in (("cache_size", -IMPORT_CACHE_KB), ("mmap_size", 0)):
+        tuning = [("cache_size", -IMPORT_CACHE_KB), ("mmap_size", 0)]
+        if not connection.in_atomic_block:  # SQLite refuses to change it inside a transaction
+            tuning.append(("temp_store", TEMP_STORE_FILE))
+        for name, value in tuning:
             cursor.execute(f"PRAGMA {name}")
             row = cursor.fetchone()  # an in-memory database has no memory map: no row
             if row is not None:
