@@ -235,6 +235,8 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 INGEST_MAX_REQUEST_BYTES = int(os.environ.get("KLIYAN_MAX_INGEST_BYTES", str(64 * 1024 * 1024)))
 # Files uploaded for import (CSV, XLSX, vCard; docs/import.md): streamed to disk, read a batch at a time.
 IMPORT_MAX_FILE_BYTES = int(os.environ.get("KLIYAN_MAX_IMPORT_BYTES", str(256 * 1024 * 1024)))
+# Days an import's uploaded file is kept after its last use (0: for ever); kliyan.imports.retention.
+IMPORT_FILE_DAYS = int(os.environ.get("KLIYAN_IMPORT_FILE_DAYS", "30"))
 
 # --- Security -------------------------------------------------------------------------
 # A shop on a laptop is served over plain http://127.0.0.1; behind TLS set KLIYAN_HTTPS=1.

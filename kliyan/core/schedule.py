@@ -60,6 +60,7 @@ SCHEDULE: tuple[Job, ...] = (
     Job("escalate_slas", "* * * * *", "kliyan.service.tasks.escalate_slas"),
     Job("close_resolved_tickets", "40 * * * *", "kliyan.service.tasks.close_resolved_tickets"),
     Job("scan_duplicates", "30 1 * * *", "kliyan.dedupe.tasks.scheduled_duplicate_scan"),
+    Job("purge_import_files", "50 2 * * *", "kliyan.imports.tasks.purge_import_files"),
     Job("deliver_messages", "* * * * *", "kliyan.marketing.tasks.deliver_messages"),
     Job("run_campaigns", "* * * * *", "kliyan.marketing.campaign_tasks.run_campaigns"),
     Job("run_automations", "*/15 * * * *", "kliyan.marketing.automation_tasks.run_automations"),

@@ -77,6 +77,9 @@ class Import(models.Model):
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     undone_at = models.DateTimeField(_("undone at"), null=True, blank=True)
+    # The uploaded file is deleted once the import has been idle for KLIYAN_IMPORT_FILE_DAYS
+    # (kliyan.imports.retention): it holds customer data the records now keep.
+    file_deleted_at = models.DateTimeField(_("file deleted at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("import")
@@ -97,6 +100,8 @@ class Import(models.Model):
     @property
     def is_interrupted(self) -> bool:
         """Return whether a run stopped without finishing (its process died): it may be resumed."""
+        if self.file_deleted_at is not None and self.status != ImportStatus.UNDOING:
+            return False  # no file left to read on from (an undo needs none)
         if self.status == ImportStatus.FAILED and self.last_row:
             return True
         if self.status not in ACTIVE_STATUSES:

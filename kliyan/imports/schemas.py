@@ -49,6 +49,7 @@ class ImportOut(Schema):
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
     undone_at: dt.datetime | None
+    file_deleted_at: dt.datetime | None = Field(description="when the uploaded file was deleted (kept KLIYAN_IMPORT_FILE_DAYS after its last use)")
 
 
 class ImportPage(Schema):
@@ -76,4 +77,5 @@ def import_out(import_: Import) -> dict[str, Any]:
         "report_url": reverse("api-v1:import_report", kwargs={"import_id": import_.pk}),
         "created_at": import_.created_at, "started_at": import_.started_at, "finished_at": import_.finished_at,
         "undone_at": import_.undone_at,
+        "file_deleted_at": import_.file_deleted_at,
     }

@@ -135,6 +135,15 @@ def _user(actor: Any) -> Any:
 def _editable(import_: Import) -> None:
     if import_.status not in (ImportStatus.UPLOADED, ImportStatus.CHECKED):
         raise Conflict(_("This import has started; its mapping can no longer change."), code="import_started")
+    _file_kept(import_)
+
+
+def _file_kept(import_: Import) -> None:
+    if import_.file_deleted_at is not None:
+        raise Conflict(
+            _("The file of this import was deleted after %(days)d days unused; upload it again.") % {"days": settings.IMPORT_FILE_DAYS},
+            code="file_deleted",
+        )
 
 
 def clean_mapping(import_: Import, mapping: Mapping[str, Any] | None) -> dict[str, str]:
@@ -239,6 +248,8 @@ def import_resume(*, actor: Any, import_: Import, enqueue: bool = True) -> Impor
     import_ = Import.objects.select_for_update().get(pk=import_.pk)
     if import_.status in (ImportStatus.UPLOADED, ImportStatus.CHECKED, ImportStatus.DONE, ImportStatus.UNDONE):
         raise Conflict(_("This import is not interrupted; there is nothing to resume."), code="not_interrupted")
+    if import_.status != ImportStatus.UNDOING:  # an undo reads the records it wrote, not the file
+        _file_kept(import_)
     import_.runner = secrets.token_hex(8)
     import_.heartbeat_at = timezone.now()
     if import_.status == ImportStatus.FAILED:

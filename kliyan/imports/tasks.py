@@ -24,3 +24,12 @@ def undo_import_task(import_id: int, runner: str, actor_id: int | None = None) -
     actor = User.objects.filter(pk=actor_id).first() if actor_id else None
     with audit_context(via="task"):
         return run_undo(import_id=import_id, runner=runner, actor=actor).status
+
+
+@task()
+def purge_import_files() -> int:
+    """The nightly deletion of the files of imports idle for KLIYAN_IMPORT_FILE_DAYS."""
+    from kliyan.imports.retention import purge_import_files as purge
+
+    with audit_context(via="task"):
+        return purge()

@@ -69,7 +69,7 @@ def _mapping_errors(form: MappingForm, error: KliyanError) -> None:
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Show the mapping and preview (before the run), the progress (during) or the results (after)."""
     imported = _import(pk)
-    editable = imported.status in (ImportStatus.UPLOADED, ImportStatus.CHECKED)
+    editable = imported.status in (ImportStatus.UPLOADED, ImportStatus.CHECKED) and imported.file_deleted_at is None
     form = MappingForm(request.POST or None, import_=imported) if editable else None
     if request.method == "POST" and form is not None and form.is_valid():
         action = request.POST.get("action", "preview")
