@@ -254,3 +254,23 @@ def test_worker_once_runs_the_schedule_and_sends_due_reminders(
     assert main(["worker", "--once"]) == 0
     assert "enqueued nothing" in capsys.readouterr().out
     assert len(mail.outbox) == 1
+
+
+def test_a_worker_once_on_a_database_not_yet_migrated_says_so(tmp_path: Path) -> None:
+    result = run_kliyan("worker", "--once", data_dir=tmp_path)
+
+    assert result.returncode == 1
+    assert "The database is not migrated yet" in result.stderr
+
+
+def test_a_worker_started_with_the_first_serve_waits_for_its_migrations(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kliyan.core.management.commands import worker
+
+    answers = iter([True, True, False])
+    monkeypatch.setattr(worker, "migrations_pending", lambda: next(answers))
+    said: list[str] = []
+
+    worker.wait_for_migrations(said.append, every=0)
+
+    assert said == ["Waiting for the database to be migrated (kliyan serve does it as it starts) …"]
+    assert next(answers, "asked no more") == "asked no more"
