@@ -47,9 +47,9 @@ logger = logging.getLogger(__name__)
 # Rows per committed batch: large enough that a batch's fixed cost (its lookups, its statements,
 # its commit) is spread thin, small enough that memory stays flat and progress shows often.
 BATCH_SIZE = 5_000
-# On SQLite, batches share a commit until it holds this many rows or is this many seconds old
-# (_commit_batches): fewer, larger commits write far fewer pages.
-SHARED_COMMIT_ROWS = 25_000
+# On SQLite, this many batches (25,000 rows at the usual size) share a commit unless it is this
+# many seconds old first (_commit_batches): fewer, larger commits write far fewer pages.
+SHARED_COMMIT_BATCHES = 5
 SHARED_COMMIT_SECONDS = 5.0
 # SQLite page cache of the importing connection, in KiB (see database_tuned_for_import).
 IMPORT_CACHE_KB = 64_000
@@ -308,7 +308,7 @@ def run_import(*, import_id: int, runner: str, batch_size: int = BATCH_SIZE, on_
 def _commit_batches(
     import_id: int, runner: str, batches: Iterator[CleanBatch], context: RunContext, reader: commerce.CommerceReader | None,
 ) -> str:
-    """Write batches in the caller's transaction until it holds SHARED_COMMIT_ROWS rows or SHARED_COMMIT_SECONDS.
+    """Write batches in the caller's transaction until it holds SHARED_COMMIT_BATCHES of them or SHARED_COMMIT_SECONDS.
 
     Return "more", "done" (no batch left) or "lost" (another runner holds the import).
     On SQLite a commit writes every page the transaction touched (the contact's name, e-mail
@@ -316,12 +316,12 @@ def _commit_batches(
     commit write far fewer pages than five commits (docs/performance.md). Elsewhere each
     batch commits alone.
     """
-    limit = SHARED_COMMIT_ROWS if connection.vendor == "sqlite" else 1
+    limit = SHARED_COMMIT_BATCHES if connection.vendor == "sqlite" else 1
     written, started = 0, time.monotonic()
     for batch in batches:
         if not _commit_batch(import_id, runner, batch, context, reader):
             return "lost"
-        written += batch.rows
+        written += 1
         if written >= limit or time.monotonic() - started >= SHARED_COMMIT_SECONDS:
             return "more"
     return "done"

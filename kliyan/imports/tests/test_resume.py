@@ -27,7 +27,7 @@ def start(actor) -> Import:
 
 
 def test_a_run_that_dies_after_two_batches_resumes_and_imports_each_row_once(manager, monkeypatch):
-    monkeypatch.setattr(services, "SHARED_COMMIT_ROWS", 1)  # each batch commits alone
+    monkeypatch.setattr(services, "SHARED_COMMIT_BATCHES", 1)  # each batch commits alone
     imported = start(manager)
     batches = []
 
@@ -52,7 +52,7 @@ def test_a_run_that_dies_after_two_batches_resumes_and_imports_each_row_once(man
 
 def test_batches_that_share_a_commit_are_kept_or_lost_together(manager, monkeypatch):
     """On SQLite two batches of ten share a commit: a run dying in the second keeps neither."""
-    monkeypatch.setattr(services, "SHARED_COMMIT_ROWS", 20)
+    monkeypatch.setattr(services, "SHARED_COMMIT_BATCHES", 2)
     written = []
 
     def die_in_the_second(records, context):
