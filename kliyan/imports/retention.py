@@ -33,7 +33,7 @@ def purge_import_files(*, now: dt.datetime | None = None) -> int:
         .filter(last_used__lt=now - dt.timedelta(days=days))
     )
     deleted = 0
-    for import_ in idle.iterator():
+    for import_ in list(idle):  # a few hundred imports at most; read whole before writing to the same table
         with transaction.atomic():
             # Claimed first: a resume or a start racing this sees the file gone, never half of it.
             if not Import.objects.filter(pk=import_.pk, file_deleted_at__isnull=True).exclude(status__in=ACTIVE_STATUSES).update(
