@@ -106,21 +106,3 @@ def test_a_run_left_without_heartbeat_shows_as_interrupted(manager):
     assert Import.objects.get(pk=imported.pk).is_interrupted
     Import.objects.filter(pk=imported.pk).update(heartbeat_at=timezone.now())
     assert not Import.objects.get(pk=imported.pk).is_interrupted
-
-
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="the tuning is SQLite's")
-@pytest.mark.django_db(transaction=True)
-def test_a_run_tunes_its_sqlite_connection_and_puts_it_back():
-    def pragmas() -> list[int]:
-        with connection.cursor() as cursor:
-            found = []
-            for name in ("cache_size", "temp_store"):
-                cursor.execute(f"PRAGMA {name}")
-                found.append(cursor.fetchone()[0])
-            return found
-
-    before = pragmas()
-    with services.database_tuned_for_import():
-        during = pragmas()
-    assert during == [-services.IMPORT_CACHE_KB, services.TEMP_STORE_FILE]
-    assert pragmas() == before and before[1] != services.TEMP_STORE_FILE

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from kliyan.contacts.models import Company, Contact, EmailAddress, PhoneNumber
 from kliyan.contacts.services import contact_create
 from kliyan.core.models import AuditEntry, Organisation
+from kliyan.imports import services
 from kliyan.imports.choices import ImportStatus, RecordAction
 from kliyan.imports.models import ImportedRecord, ImportProblem
 
@@ -174,3 +176,21 @@ def test_custom_fields_are_mapped_by_label_and_validated(importer, admin):
     assert (imported.created, imported.failed) == (1, 1)
     assert Contact.objects.get().custom_fields == {"shoe_size": 38}
     assert ImportProblem.objects.get().column == "Shoe size"
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the tuning is SQLite's")
+@pytest.mark.django_db(transaction=True)
+def test_a_run_tunes_its_sqlite_connection_and_puts_it_back():
+    def pragmas() -> list[int]:
+        with connection.cursor() as cursor:
+            found = []
+            for name in ("cache_size", "temp_store"):
+                cursor.execute(f"PRAGMA {name}")
+                found.append(cursor.fetchone()[0])
+            return found
+
+    before = pragmas()
+    with services.database_tuned_for_import():
+        during = pragmas()
+    assert during == [-services.IMPORT_CACHE_KB, services.TEMP_STORE_FILE]
+    assert pragmas() == before and before[1] != services.TEMP_STORE_FILE
